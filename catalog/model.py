@@ -1,0 +1,292 @@
+"""The playbook model: what a playbook YAML file may say, checked strictly with pydantic.
+
+Close to NoETL's DSL (apiVersion/kind/metadata/workload/keychain/workflow with `step`, `tool`,
+`next` arcs and `loop`) so its playbooks carry over, but typed: unknown fields are errors, the
+inputs are typed parameters, and tool blocks are checked against their kind's own model by the
+loader (see `catalog.loader`). Templates are plain strings here; the engine renders them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+TOOL_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+RESERVED_PREFIX = "hub_"
+
+ParamType = Literal["string", "integer", "number", "boolean", "object", "array", "null"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class InputParam(Strict):
+    """One typed parameter of a playbook's `input:` (and, nested, of objects and arrays)."""
+
+    type: ParamType | list[ParamType] = "string"
+    description: str | None = None
+    title: str | None = None
+    default: Any = None
+    enum: list[Any] | None = None
+    required: bool | None = Field(
+        default=None, description="Defaults to true when no default is given, false otherwise."
+    )
+    secret: bool = Field(default=False, description="Never published as a default; redacted in events.")
+    properties: dict[str, InputParam] | None = None
+    items: InputParam | None = None
+    additional_properties: bool | None = Field(default=None, alias="additionalProperties")
+    minimum: float | None = None
+    maximum: float | None = None
+    min_length: int | None = Field(default=None, alias="minLength")
+    max_length: int | None = Field(default=None, alias="maxLength")
+    min_items: int | None = Field(default=None, alias="minItems")
+    max_items: int | None = Field(default=None, alias="maxItems")
+    pattern: str | None = None
+    format: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        """`name: string` is short for `name: {type: string}`."""
+        if isinstance(value, str):
+            return {"type": value}
+        return value
+
+    @property
+    def has_default(self) -> bool:
+        return "default" in self.model_fields_set
+
+    @property
+    def is_required(self) -> bool:
+        return self.required if self.required is not None else not self.has_default
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InputParam:
+        types = self.type if isinstance(self.type, list) else [self.type]
+        if self.properties is not None and "object" not in types:
+            raise ValueError("`properties` is only allowed on type object")
+        if self.items is not None and "array" not in types:
+            raise ValueError("`items` is only allowed on type array")
+        if self.enum is not None and self.has_default and self.default not in self.enum:
+            raise ValueError(f"default {self.default!r} is not one of enum {self.enum!r}")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"`pattern` is not a valid regular expression: {exc}") from exc
+        return self
+
+
+class ToolAnnotations(Strict):
+    """MCP tool hints (all optional), published with the tool."""
+
+    title: str | None = None
+    read_only_hint: bool | None = Field(default=None, alias="readOnlyHint")
+    destructive_hint: bool | None = Field(default=None, alias="destructiveHint")
+    idempotent_hint: bool | None = Field(default=None, alias="idempotentHint")
+    open_world_hint: bool | None = Field(default=None, alias="openWorldHint")
+
+
+class Metadata(Strict):
+    name: str = Field(description="The MCP tool name: [A-Za-z0-9_-], at most 64 characters.")
+    path: str | None = Field(default=None, description="Catalog id; defaults to the file's path.")
+    title: str | None = None
+    description: str | None = None
+    agent: bool = False
+    capabilities: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    expose: bool = Field(default=True, description="Listed as an MCP tool.")
+    scopes: list[str] = Field(default_factory=list, description="Scopes a caller needs to call it.")
+    annotations: ToolAnnotations | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _tool_name(cls, value: str) -> str:
+        if not TOOL_NAME_RE.match(value):
+            raise ValueError(
+                "must be 1-64 characters of letters, digits, '_' or '-' (a valid MCP tool name)"
+            )
+        if value.startswith(RESERVED_PREFIX):
+            raise ValueError(f"names starting with {RESERVED_PREFIX!r} are reserved for hub tools")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _catalog_path(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", value):
+            raise ValueError("must be slash-separated segments of letters, digits, '_', '-', '.'")
+        return value
+
+
+class KeychainEntry(Strict):
+    """A named secret, read from the environment or a file when a run starts."""
+
+    name: str
+    env: str | None = None
+    file: str | None = None
+    required: bool = True
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> KeychainEntry:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of `env` or `file`")
+        return self
+
+
+class ToolSpec(BaseModel):
+    """`tool:` of a step: a `kind` and that kind's own fields (checked by the kind's model)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The kind-specific fields, without `kind`."""
+        return dict(self.model_extra or {})
+
+
+class RetryPolicy(Strict):
+    attempts: int = Field(default=3, ge=1, le=100, description="Total attempts, the first included.")
+    backoff: float = Field(default=0.5, ge=0, description="Delay before the second attempt, seconds.")
+    multiplier: float = Field(default=2.0, ge=1)
+    max_delay: float = Field(default=30.0, ge=0)
+    jitter: float = Field(default=0.5, ge=0, le=1, description="Random +/- fraction of each delay.")
+    on: list[str] = Field(
+        default_factory=lambda: ["retryable"],
+        description="Error codes, kinds, or 'retryable' (any error marked retryable).",
+    )
+
+
+class LoopSpec(Strict):
+    in_: str | list[Any] = Field(alias="in", description="A list, or a template rendering to one.")
+    iterator: str = "item"
+    mode: Literal["sequential", "parallel"] = "sequential"
+    max_in_flight: int = Field(default=4, ge=1, le=1000)
+
+    @field_validator("iterator")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not value.isidentifier():
+            raise ValueError("must be a valid identifier")
+        return value
+
+
+class Arc(Strict):
+    step: str
+    when: str | bool | None = None
+
+
+class NextSpec(Strict):
+    mode: Literal["first", "all"] = "first"
+    arcs: list[Arc]
+
+
+class TroubleshootKnobs(BaseModel):
+    """`on_failure:` knobs of the troubleshoot agent; unknown keys are kept and warned about later."""
+
+    model_config = ConfigDict(extra="allow")
+
+    troubleshoot: bool | None = None
+    ollama_model: str | None = None
+    confidence_threshold: float | None = Field(default=None, ge=0, le=1)
+    escalate_to: Literal["openai", "none"] | None = None
+    openai_model: str | None = None
+    openai_credential: str | None = None
+    budget: float | None = Field(default=None, gt=0)
+
+
+class Step(Strict):
+    step: str
+    desc: str | None = None
+    tool: ToolSpec
+    input: dict[str, Any] | None = None
+    timeout: float | None = Field(default=None, gt=0)
+    retry: RetryPolicy | None = None
+    loop: LoopSpec | None = None
+    set: dict[str, Any] | None = None
+    result: Any = None
+    next: NextSpec | None = None
+    on_failure: TroubleshootKnobs | None = None
+
+    @field_validator("step")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value):
+            raise ValueError("must be an identifier (letters, digits, '_'), usable in templates")
+        return value
+
+    @field_validator("next", mode="before")
+    @classmethod
+    def _next_forms(cls, value: Any) -> Any:
+        """`next: name`, `next: [name, {step, when}]` or `next: {mode, arcs}`."""
+        if isinstance(value, str):
+            return {"arcs": [{"step": value}]}
+        if isinstance(value, list):
+            return {"arcs": [{"step": a} if isinstance(a, str) else a for a in value]}
+        return value
+
+    @property
+    def declares_result(self) -> bool:
+        return "result" in self.model_fields_set
+
+
+class Playbook(Strict):
+    api_version: str = Field(alias="apiVersion")
+    kind: Literal["Playbook"]
+    metadata: Metadata
+    input: dict[str, InputParam] | None = None
+    workload: dict[str, Any] | None = Field(
+        default=None, description="NoETL-style defaults; the input schema is inferred from them."
+    )
+    output: dict[str, Any] | None = Field(default=None, description="JSON Schema of the result.")
+    keychain: list[KeychainEntry] = Field(default_factory=list)
+    timeout: float | None = Field(default=None, gt=0, description="The execution's deadline, seconds.")
+    result: Any = None
+    on_failure: TroubleshootKnobs | None = None
+    workflow: list[Step] = Field(min_length=1)
+
+    @field_validator("api_version")
+    @classmethod
+    def _api_version(cls, value: str) -> str:
+        if not (value.startswith("agenthub/") or value.startswith("noetl.io/")):
+            raise ValueError("must be 'agenthub/v1' (or a NoETL 'noetl.io/...' version)")
+        return value
+
+    def problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Cross-field problems a field validator cannot see: (location, message) pairs.
+
+        The loader reports each with the file and line of its location.
+        """
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        seen: set[str] = set()
+        for i, step in enumerate(self.workflow):
+            if step.step in seen:
+                found.append((("workflow", i, "step"), f"step name {step.step!r} is used twice"))
+            seen.add(step.step)
+        for i, step in enumerate(self.workflow):
+            for j, arc in enumerate(step.next.arcs if step.next else []):
+                if arc.step not in seen:
+                    found.append(
+                        (("workflow", i, "next", "arcs", j, "step"), f"arc to unknown step {arc.step!r}")
+                    )
+        names: set[str] = set()
+        for i, entry in enumerate(self.keychain):
+            if entry.name in names:
+                found.append((("keychain", i, "name"), f"keychain name {entry.name!r} is used twice"))
+            names.add(entry.name)
+        return found
+
+    @property
+    def declares_result(self) -> bool:
+        return "result" in self.model_fields_set
+
+    def step_named(self, name: str) -> Step:
+        for step in self.workflow:
+            if step.step == name:
+                return step
+        raise KeyError(name)

@@ -1,0 +1,160 @@
+"""The closed table of error kinds and codes every envelope draws from.
+
+A contract module: it imports nothing else of `hub/`. Every failure the hub reports names one
+`ErrorCode` member, so the set of codes is finite, documented (docs/errors.md, checked by a test)
+and stable for clients that branch on it. HTTP status failures are the one family built at run time
+(`HTTP_STATUS_<n>`); `http_status_code()` gives their retryability.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+ErrorKind = Literal[
+    "input.validation",
+    "agent.configuration",
+    "agent.dependency",
+    "agent.execution",
+    "agent.timeout",
+    "agent.cancelled",
+]
+
+
+class ErrorCode(Enum):
+    """A symbolic error code with its kind, retryability and a one-line account of when it happens."""
+
+    def __init__(self, kind: ErrorKind, retryable: bool, when: str) -> None:
+        self.kind: ErrorKind = kind
+        self.retryable = retryable
+        self.when = when
+
+    INPUT_INVALID = (
+        "input.validation",
+        False,
+        "The arguments do not match the playbook's input schema (the message names the path).",
+    )
+    PLAYBOOK_NOT_FOUND = (
+        "agent.configuration",
+        False,
+        "No playbook with that path, name or version is in the catalog.",
+    )
+    PLAYBOOK_INVALID = (
+        "agent.configuration",
+        False,
+        "The playbook file does not load (YAML or model errors, with file, line and field).",
+    )
+    STEP_CONFIG_INVALID = (
+        "agent.configuration",
+        False,
+        "A step's tool block, after rendering, does not fit its kind (wrong field or type).",
+    )
+    UNKNOWN_TOOL_KIND = (
+        "agent.configuration",
+        False,
+        "A step names a tool kind that no registered step kind provides.",
+    )
+    ENTRYPOINT_NOT_FOUND = (
+        "agent.configuration",
+        False,
+        "A `module:function` does not import, or the module has no such attribute.",
+    )
+    TEMPLATE_ERROR = (
+        "agent.configuration",
+        False,
+        "A template does not render: syntax error, undefined variable or a failing filter.",
+    )
+    TEMPLATE_UNSAFE = (
+        "agent.configuration",
+        False,
+        "A template tried to reach unsafe attributes (e.g. `__class__`); the sandbox refused it.",
+    )
+    KEYCHAIN_MISSING = (
+        "agent.configuration",
+        False,
+        "A required keychain entry has no value (its environment variable or file is missing).",
+    )
+    LOOP_INPUT_INVALID = (
+        "agent.configuration",
+        False,
+        "A step's `loop.in` did not render to a list.",
+    )
+    DEPTH_LIMIT_EXCEEDED = (
+        "agent.configuration",
+        False,
+        "A sub-run would nest deeper than the depth limit (e.g. a playbook cycle A -> B -> A).",
+    )
+    STEP_LIMIT_EXCEEDED = (
+        "agent.configuration",
+        False,
+        "An execution activated more steps than its limit (a runaway arc cycle).",
+    )
+    MODULE_DEPENDENCY_MISSING = (
+        "agent.dependency",
+        False,
+        "A Python step's module imports a package that is not installed (the message names it).",
+    )
+    PYTHON_ERROR = (
+        "agent.execution",
+        False,
+        "A Python step raised; the message holds the exception type and text.",
+    )
+    HTTP_CONNECTION_ERROR = (
+        "agent.execution",
+        True,
+        "An HTTP step could not connect (refused, DNS failure, TLS or protocol error).",
+    )
+    HTTP_STATUS = (
+        "agent.execution",
+        False,
+        "Family `HTTP_STATUS_<n>`: an HTTP step got status n >= 400; retryable for 408, 429 and 5xx.",
+    )
+    PLAYBOOK_FAILED = (
+        "agent.execution",
+        False,
+        "A sub-run (`playbook` step) failed; retryable when the child's error was. "
+        "`details.child_execution_id` names the child.",
+    )
+    OUTPUT_INVALID = (
+        "agent.execution",
+        False,
+        "The playbook's result does not match its declared `output` schema.",
+    )
+    PROCESS_DIED = (
+        "agent.execution",
+        True,
+        "The process running the execution died (killed, crashed); found when the store is next opened.",
+    )
+    INTERNAL_ERROR = (
+        "agent.execution",
+        False,
+        "A bug in the hub itself; the message carries the exception. Please report it.",
+    )
+    STEP_TIMEOUT = (
+        "agent.timeout",
+        True,
+        "A step (one attempt) ran past its `timeout`.",
+    )
+    HTTP_TIMEOUT = (
+        "agent.timeout",
+        True,
+        "An HTTP step's connect, read or write timed out inside the HTTP client.",
+    )
+    DEADLINE_EXCEEDED = (
+        "agent.timeout",
+        True,
+        "The execution's one deadline, shared by every step and sub-run, ran out.",
+    )
+    CANCELLED = (
+        "agent.cancelled",
+        False,
+        "The execution was cancelled (CLI `cancel`, API, or the client went away).",
+    )
+
+
+RETRYABLE_HTTP_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+def http_status_code(status: int) -> tuple[str, bool]:
+    """The code and retryability for an HTTP status failure (`HTTP_STATUS_503`, True)."""
+    return f"HTTP_STATUS_{status}", status in RETRYABLE_HTTP_STATUSES or status >= 500
