@@ -109,6 +109,11 @@ class ErrorCode(Enum):
         False,
         "Family `HTTP_STATUS_<n>`: an HTTP step got status n >= 400; retryable for 408, 429 and 5xx.",
     )
+    HTTP_RESPONSE_INVALID = (
+        "agent.execution",
+        False,
+        "An HTTP step asked for a JSON response (`response: json`) and got something else.",
+    )
     PLAYBOOK_FAILED = (
         "agent.execution",
         False,

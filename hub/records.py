@@ -34,6 +34,7 @@ class EventType(str, Enum):
     STEP_FAILED = "step.failed"
     STEP_RETRIED = "step.retried"
     CANCEL_REQUESTED = "execution.cancel_requested"
+    STEP_PROGRESS = "step.progress"
     DIAGNOSIS_FINISHED = "diagnosis.finished"
 
 

@@ -1,0 +1,169 @@
+"""`tool.kind: http`: one HTTP request with httpx, answered as {status, headers, body}.
+
+Statuses >= 400 fail the step with `HTTP_STATUS_<n>` (retryable for 408, 425, 429 and 5xx);
+connection failures are HTTP_CONNECTION_ERROR and client timeouts HTTP_TIMEOUT, both retryable.
+By default an http step is tried up to 3 times with exponential backoff and jitter; a
+`Retry-After` header is honoured (the engine reads `details.retry_after`). One pooled client is
+shared by all http steps of a hub.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from catalog.model import RetryPolicy
+from hub.envelope import ErrorInfo, Failure
+from hub.errors import ErrorCode
+from hub.steps import StepCall
+
+_EXCERPT = 300
+
+
+class HttpConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] = "GET"
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    query: dict[str, Any] = Field(default_factory=dict)
+    json_body: Any = Field(default=None, alias="json")
+    body: str | None = None
+    form: dict[str, Any] | None = None
+    timeout: float = Field(default=30.0, gt=0, description="Per request, seconds.")
+    follow_redirects: bool = True
+    response: Literal["auto", "json", "text"] = "auto"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upper_method(cls, value: Any) -> Any:
+        if isinstance(value, dict) and isinstance(value.get("method"), str):
+            value = {**value, "method": value["method"].upper()}
+        return value
+
+    @model_validator(mode="after")
+    def _one_body(self) -> HttpConfig:
+        given = [n for n in ("json", "body", "form") if self._given(n)]
+        if len(given) > 1:
+            raise ValueError(f"give at most one of json, body, form (got {', '.join(given)})")
+        return self
+
+    def _given(self, name: str) -> bool:
+        field = "json_body" if name == "json" else name
+        return field in self.model_fields_set
+
+
+class HttpKind:
+    name = "http"
+    config_model = HttpConfig
+    raw_fields: frozenset[str] = frozenset()
+    default_retry = RetryPolicy(attempts=3, backoff=0.5, multiplier=2.0, max_delay=10.0, jitter=0.5)
+
+    def __init__(self) -> None:
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(headers={"user-agent": "agenthub"})
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def run(self, call: StepCall) -> Any:
+        config = call.config
+        assert isinstance(config, HttpConfig)
+        timeout = config.timeout
+        remaining = call.context.remaining()
+        if remaining is not None:
+            timeout = max(min(timeout, remaining), 0.001)
+        query = {k: _query_value(v) for k, v in config.query.items() if v is not None}
+        target = f"{config.method} {_display_url(config.url)}"
+        try:
+            response = await self._http().request(
+                config.method,
+                config.url,
+                headers=config.headers,
+                params=query,
+                json=config.json_body if config._given("json") else None,
+                content=config.body,
+                data=config.form,
+                timeout=timeout,
+                follow_redirects=config.follow_redirects,
+            )
+        except httpx.TimeoutException as exc:
+            raise Failure.of(ErrorCode.HTTP_TIMEOUT, f"{target}: {type(exc).__name__} after {timeout:g}s") from None
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise Failure.of(ErrorCode.STEP_CONFIG_INVALID, f"{target}: {exc}") from None
+        except httpx.TransportError as exc:
+            raise Failure.of(
+                ErrorCode.HTTP_CONNECTION_ERROR, f"{target}: {type(exc).__name__}: {exc}"
+            ) from None
+        body = _decode(response, config.response)
+        if response.status_code >= 400:
+            raise Failure(_status_error(target, response, body), data=body)
+        return {"status": response.status_code, "headers": dict(response.headers), "body": body}
+
+
+def _query_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)) and not (isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value)):
+        return json.dumps(value)
+    return value
+
+
+def _display_url(url: str) -> str:
+    """The URL without its query string (where tokens like to hide)."""
+    return url.split("?", 1)[0]
+
+
+def _decode(response: httpx.Response, mode: str) -> Any:
+    if mode == "text":
+        return response.text
+    is_json = "json" in response.headers.get("content-type", "")
+    if mode == "json" or is_json:
+        try:
+            return response.json()
+        except ValueError:
+            if mode == "json":
+                raise Failure.of(
+                    ErrorCode.HTTP_RESPONSE_INVALID,
+                    f"{response.request.method} {_display_url(str(response.request.url))}: "
+                    f"response is not valid JSON: {response.text[:_EXCERPT]!r}",
+                ) from None
+    return response.text
+
+
+def _status_error(target: str, response: httpx.Response, body: Any) -> ErrorInfo:
+    excerpt = body if isinstance(body, str) else json.dumps(body, default=str)
+    excerpt = excerpt[:_EXCERPT]
+    details: dict[str, Any] = {"body_excerpt": excerpt}
+    retry_after = _retry_after(response.headers.get("retry-after"))
+    if retry_after is not None:
+        details["retry_after"] = retry_after
+    return ErrorInfo.http_status(
+        response.status_code,
+        f"{target} -> {response.status_code} {response.reason_phrase}: {excerpt}".rstrip(": "),
+        details=details,
+    )
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None

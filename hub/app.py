@@ -1,0 +1,65 @@
+"""The composition root: one `Hub` wires the store, the catalog, the step kinds and the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from types import TracebackType
+
+from catalog.catalog import Catalog
+from catalog.problems import Problem
+from hub.config import HubConfig
+from hub.engine import Engine, EngineSettings
+from hub.kinds.registry import StepKinds
+from hub.sqlite_ledger import SqliteLedger
+from hub.sqlite_store import SqliteEventStore
+
+log = logging.getLogger("agenthub")
+
+
+class Hub:
+    def __init__(self, config: HubConfig) -> None:
+        self.config = config
+        self.store = SqliteEventStore(config.db)
+        self.ledger = SqliteLedger(config.db)
+        self.kinds = StepKinds.builtin()
+        self.catalog = Catalog(config.catalog, ledger=self.ledger, tool_kinds=self.kinds.tool_specs())
+        self.engine = Engine(
+            self.catalog,
+            self.store,
+            self.kinds,
+            EngineSettings(max_depth=config.max_depth, default_timeout=config.default_timeout),
+        )
+        self.problems: list[Problem] = []
+
+    async def open(self, *, load_catalog: bool = True) -> Hub:
+        await self.store.open()
+        if load_catalog:
+            self.problems = await self.reload()
+        return self
+
+    async def reload(self) -> list[Problem]:
+        """(Re)load the catalog directory off the event loop; broken files are logged and skipped."""
+        if not self.config.catalog.is_dir():
+            log.warning("catalog directory %s does not exist", self.config.catalog)
+            return []
+        problems = await asyncio.to_thread(self.catalog.load)
+        for problem in problems:
+            log.warning("catalog: %s", problem)
+        return problems
+
+    async def aclose(self) -> None:
+        try:
+            await self.engine.aclose()
+            await self.kinds.aclose()
+        finally:
+            await self.store.close()
+            self.ledger.close()
+
+    async def __aenter__(self) -> Hub:
+        return await self.open()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,366 @@
+"""The `agenthub` command line: run playbooks, inspect the catalog and executions, cancel runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hub.app import Hub
+from hub.config import HubConfig
+from hub.envelope import Envelope
+from hub.records import EventRecord, ExecutionStatus
+from hub.report import execution_report, executions_table
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--catalog", type=Path, default=argparse.SUPPRESS,
+                        help="catalog directory (env AGENTHUB_CATALOG, default playbooks/)")
+    common.add_argument("--db", type=Path, default=argparse.SUPPRESS,
+                        help="SQLite database (env AGENTHUB_DB, default .agenthub/agenthub.db)")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(prog="agenthub", parents=[common], description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", parents=[common], help="run a playbook (catalog path, name or file)")
+    run.add_argument("target", metavar="PATH_OR_FILE")
+    run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                     help="an argument; dotted keys nest, non-string inputs parse as YAML (repeatable)")
+    run.add_argument("--input-json", metavar="JSON", help="arguments as a JSON object (--set wins)")
+    run.add_argument("--version", dest="pin", type=int, help="run this catalog version")
+    run.add_argument("--timeout", type=float, help="deadline for the whole run, seconds")
+    run.add_argument("--json", action="store_true", help="print the envelope as JSON")
+    run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="live step progress on stderr (default: when stderr is a terminal)")
+
+    cat = commands.add_parser("catalog", parents=[common], help="list, show, validate playbooks")
+    cat_cmds = cat.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")
+    for name, text in (("list", "list the playbooks"), ("validate", "check every playbook file")):
+        sub = cat_cmds.add_parser(name, parents=[common], help=text)
+        sub.add_argument("dir", nargs="?", type=Path, help="catalog directory (default --catalog)")
+        sub.add_argument("--json", action="store_true")
+    show = cat_cmds.add_parser("show", parents=[common], help="one playbook: metadata, schemas, steps")
+    show.add_argument("ref", metavar="PATH_OR_NAME")
+    show.add_argument("--json", action="store_true")
+    schema = cat_cmds.add_parser("schema", parents=[common], help="JSON Schema of the playbook format")
+    schema.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+
+    exe = commands.add_parser("executions", parents=[common], help="list and show executions")
+    exe_cmds = exe.add_subparsers(dest="executions_command", required=True, metavar="ACTION")
+    lst = exe_cmds.add_parser("list", parents=[common], help="recent executions, newest first")
+    lst.add_argument("--status", choices=[s.value for s in ExecutionStatus])
+    lst.add_argument("--limit", type=int, default=20)
+    lst.add_argument("--json", action="store_true")
+    shw = exe_cmds.add_parser("show", parents=[common], help="a report: steps, timings, errors, result")
+    shw.add_argument("id", metavar="ID")
+    shw.add_argument("--json", action="store_true")
+
+    cancel = commands.add_parser("cancel", parents=[common], help="cancel a running execution")
+    cancel.add_argument("id", metavar="ID")
+    cancel.add_argument("--wait", type=float, default=5.0, help="seconds to wait for it to stop")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        config = HubConfig.load(catalog=getattr(args, "catalog", None), db=getattr(args, "db", None))
+    except ValueError as exc:
+        print(f"agenthub: bad configuration: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    handler = {
+        "run": _run,
+        "catalog": _catalog,
+        "executions": _executions,
+        "cancel": _cancel,
+    }[args.command]
+    try:
+        return asyncio.run(handler(args, config))
+    except KeyboardInterrupt:
+        return 130
+    except UsageError as exc:
+        print(f"agenthub: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+class UsageError(Exception):
+    pass
+
+
+# -- run ---------------------------------------------------------------------------------------
+
+
+async def _run(args: argparse.Namespace, config: HubConfig) -> int:
+    async with Hub(config) as hub:
+        target = Path(args.target)
+        if target.is_file():
+            entry = _entry_for_file(hub, target)
+        else:
+            entry = hub.catalog.get(args.target, args.pin)
+            if entry is None:
+                problems = [p for ps in hub.catalog.problems.values() for p in ps]
+                hint = f" ({len(problems)} catalog files have problems: agenthub catalog validate)" if problems else ""
+                raise UsageError(f"no playbook {args.target!r} in catalog {config.catalog}{hint}")
+        arguments = _arguments(args.input_json, args.sets, entry.input_schema)
+        show_progress = args.progress if args.progress is not None else sys.stderr.isatty()
+        listener = _progress_printer(entry.path) if show_progress else None
+        main_task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        if main_task is not None:
+            loop.add_signal_handler(signal.SIGTERM, main_task.cancel)
+        envelope = await hub.engine.run(entry, arguments, listener=listener, timeout=args.timeout)
+    _print_envelope(envelope, as_json=args.json)
+    return EXIT_OK if envelope.ok else EXIT_ERROR
+
+
+def _entry_for_file(hub: Hub, file: Path) -> Any:
+    resolved = file.resolve()
+    for entry in hub.catalog.entries():
+        if entry.file and Path(entry.file).resolve() == resolved:
+            return entry
+    entry, problems = hub.catalog.add(file.read_text(encoding="utf-8"), file=str(file))
+    if entry is None:
+        raise UsageError("the playbook does not load:\n" + "\n".join(f"  {p}" for p in problems))
+    return entry
+
+
+def _arguments(input_json: str | None, sets: list[str], schema: dict[str, Any]) -> dict[str, Any]:
+    arguments: dict[str, Any] = {}
+    if input_json:
+        try:
+            arguments = json.loads(input_json)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--input-json is not valid JSON: {exc}") from None
+        if not isinstance(arguments, dict):
+            raise UsageError("--input-json must be a JSON object")
+    for item in sets:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--set {item!r}: expected KEY=VALUE")
+        parts = key.split(".")
+        value = raw if _declared_string(schema, parts) else _parse_scalar(raw)
+        target = arguments
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise UsageError(f"--set {item!r}: {part!r} is not an object")
+        target[parts[-1]] = value
+    return arguments
+
+
+def _declared_string(schema: dict[str, Any], parts: list[str]) -> bool:
+    node: Any = schema
+    for part in parts:
+        node = (node.get("properties") or {}).get(part) if isinstance(node, dict) else None
+        if node is None:
+            return False
+    types = node.get("type")
+    return types == "string" or (isinstance(types, list) and types == ["string"])
+
+
+def _parse_scalar(raw: str) -> Any:
+    try:
+        return yaml.safe_load(raw) if raw else ""
+    except yaml.YAMLError:
+        return raw
+
+
+def _progress_printer(root_path: str) -> Any:
+    depth: dict[str, int] = {}
+
+    def show(event: EventRecord) -> None:
+        data = event.data
+        if event.type == "execution.started":
+            parent = data.get("parent_id")
+            depth[event.execution_id] = depth.get(parent, -1) + 1 if parent else 0
+            if parent:
+                _err(f"{'  ' * depth[event.execution_id]}> sub-run {data.get('playbook')} {event.execution_id}")
+            return
+        pad = "  " * (depth.get(event.execution_id, 0) + 1)
+        name = event.step if data.get("iteration") is None else f"{event.step}[{data['iteration']}]"
+        error = data.get("error") or {}
+        if event.type == "step.started":
+            attempt = f" (try {data['attempt']})" if data.get("attempt", 1) > 1 else ""
+            _err(f"{pad}- {name} ({data.get('kind')}){attempt} ...")
+        elif event.type == "step.finished":
+            _err(f"{pad}+ {name} ok in {data.get('duration', 0):.3f}s")
+        elif event.type == "step.retried":
+            _err(f"{pad}~ {name} {error.get('code')}, retrying in {data.get('delay', 0):g}s")
+        elif event.type == "step.failed":
+            _err(f"{pad}x {name} {error.get('code')}: {error.get('message')}")
+        elif event.type == "step.progress":
+            _err(f"{pad}  {name}: {data.get('message')}")
+
+    return show
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _print_envelope(envelope: Envelope, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(envelope.to_dict(), ensure_ascii=False, default=str))
+        return
+    head = f"{envelope.status}  {envelope.entrypoint}  {envelope.execution_id}  {envelope.duration:.3f}s"
+    print(head)
+    if envelope.error is not None:
+        error = envelope.error
+        where = f" in step {error.step.name} ({error.step.kind})" if error.step else ""
+        print(f"error {error.code} [{error.kind}]{where}: {error.message}")
+    else:
+        print(json.dumps(envelope.data, indent=2, ensure_ascii=False, default=str))
+
+
+# -- catalog -----------------------------------------------------------------------------------
+
+
+async def _catalog(args: argparse.Namespace, config: HubConfig) -> int:
+    action = args.catalog_command
+    if action == "schema":
+        from catalog.format_schema import playbook_format_schema
+        from hub.kinds.registry import StepKinds
+
+        text = json.dumps(playbook_format_schema(StepKinds.builtin().tool_specs()), indent=2)
+        if args.output:
+            args.output.write_text(text + "\n", encoding="utf-8")
+            print(f"wrote {args.output}", file=sys.stderr)
+        else:
+            print(text)
+        return EXIT_OK
+    if getattr(args, "dir", None) is not None:
+        config = config.model_copy(update={"catalog": args.dir})
+    if not config.catalog.is_dir():
+        raise UsageError(f"catalog directory {config.catalog} does not exist")
+    if action == "validate":
+        return await _validate(config, as_json=args.json)
+    async with Hub(config) as hub:
+        if action == "list":
+            entries = hub.catalog.entries()
+            if args.json:
+                print(json.dumps([_entry_summary(e) for e in entries], indent=2))
+            else:
+                for e in entries:
+                    flags = " agent" if e.playbook.metadata.agent else ""
+                    print(f"{e.path}@{e.version}  {e.name}{flags}  {e.playbook.metadata.title or ''}".rstrip())
+                if hub.problems:
+                    _err(f"{len(hub.catalog.problems)} file(s) with problems; see: agenthub catalog validate")
+            return EXIT_OK
+        entry = hub.catalog.get(args.ref)
+        if entry is None:
+            raise UsageError(f"no playbook {args.ref!r} in catalog {config.catalog}")
+        summary = {
+            **_entry_summary(entry),
+            "versions": hub.ledger.versions(entry.path),
+            "input_schema": entry.input_schema,
+            "output_schema": entry.output_schema,
+            "steps": [{"step": s.step, "kind": s.tool.kind} for s in entry.playbook.workflow],
+        }
+        print(json.dumps(summary, indent=2) if args.json else yaml.safe_dump(summary, sort_keys=False))
+        return EXIT_OK
+
+
+async def _validate(config: HubConfig, *, as_json: bool) -> int:
+    from catalog.catalog import Catalog
+    from hub.kinds.registry import StepKinds
+
+    catalog = Catalog(config.catalog, tool_kinds=StepKinds.builtin().tool_specs())
+    problems = await asyncio.to_thread(catalog.load)
+    entries = catalog.entries()
+    if as_json:
+        print(json.dumps({
+            "ok": [_entry_summary(e) for e in entries],
+            "problems": [{"file": p.file, "line": p.line, "column": p.column, "field": p.field,
+                          "message": p.message} for p in problems],
+        }, indent=2))
+    else:
+        for entry in entries:
+            print(f"ok       {entry.path}  ({entry.file})")
+        for problem in problems:
+            print(f"problem  {problem}")
+        print(f"{len(entries)} playbook(s) ok, {len(problems)} problem(s) in {len(catalog.problems)} file(s)")
+    return EXIT_ERROR if problems else EXIT_OK
+
+
+def _entry_summary(entry: Any) -> dict[str, Any]:
+    meta = entry.playbook.metadata
+    return {
+        "path": entry.path, "version": entry.version, "name": entry.name, "title": meta.title,
+        "description": meta.description, "agent": meta.agent, "capabilities": meta.capabilities,
+        "tags": meta.tags, "file": entry.file,
+    }
+
+
+# -- executions and cancel ---------------------------------------------------------------------
+
+
+async def _executions(args: argparse.Namespace, config: HubConfig) -> int:
+    async with Hub(config) as hub:
+        store = hub.store
+        if args.executions_command == "list":
+            status = ExecutionStatus(args.status) if args.status else None
+            records = await store.list(status=status, limit=args.limit)
+            if args.json:
+                print(json.dumps([r.model_dump(mode="json", exclude={"envelope"}) for r in records], indent=2))
+            else:
+                print(executions_table(records))
+            return EXIT_OK
+        record = await store.get(args.id)
+        if record is None:
+            raise UsageError(f"no execution {args.id!r} in {config.db}")
+        events = await store.events(record.id)
+        children = await store.list(parent_id=record.id, limit=1000)
+        if args.json:
+            print(json.dumps({
+                "execution": record.model_dump(mode="json"),
+                "events": [e.model_dump(mode="json") for e in events],
+                "children": [c.id for c in children],
+            }, indent=2, default=str))
+        else:
+            print(execution_report(record, events, list(reversed(children))))
+        return EXIT_OK
+
+
+async def _cancel(args: argparse.Namespace, config: HubConfig) -> int:
+    async with Hub(config) as hub:
+        record = await hub.store.get(args.id)
+        if record is None:
+            raise UsageError(f"no execution {args.id!r} in {config.db}")
+        if record.status.finished:
+            print(f"{record.id} already {record.status.value}")
+            return EXIT_ERROR
+        await hub.store.request_cancel(record.id)
+        waited = 0.0
+        while waited < args.wait:
+            await asyncio.sleep(0.1)
+            waited += 0.1
+            current = await hub.store.get(record.id)
+            if current is not None and current.status.finished:
+                print(f"{record.id} {current.status.value}")
+                return EXIT_OK
+        print(f"{record.id} cancel requested; still {record.status.value} after {args.wait:g}s")
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Hub settings: defaults, then environment (`AGENTHUB_*`), then command-line flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+DEFAULT_CATALOG = Path("playbooks")
+DEFAULT_DB = Path(".agenthub") / "agenthub.db"
+
+
+class HubConfig(BaseModel):
+    catalog: Path = Field(default=DEFAULT_CATALOG, description="Catalog directory (AGENTHUB_CATALOG).")
+    db: Path = Field(default=DEFAULT_DB, description="SQLite database file (AGENTHUB_DB).")
+    max_depth: int = Field(default=8, ge=0, description="Sub-run nesting limit (AGENTHUB_MAX_DEPTH).")
+    default_timeout: float | None = Field(
+        default=None, gt=0, description="Deadline for playbooks without `timeout:` (AGENTHUB_DEFAULT_TIMEOUT)."
+    )
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> HubConfig:
+        """Environment over defaults, then any override that is not None."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field, var in (
+            ("catalog", "AGENTHUB_CATALOG"),
+            ("db", "AGENTHUB_DB"),
+            ("max_depth", "AGENTHUB_MAX_DEPTH"),
+            ("default_timeout", "AGENTHUB_DEFAULT_TIMEOUT"),
+        ):
+            if env.get(var):
+                values[field] = env[var]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(values)

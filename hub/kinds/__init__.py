@@ -1,0 +1,1 @@
+"""Step kinds that live inside the engine (`noop`, `playbook`) and the registry of all kinds."""

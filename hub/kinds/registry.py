@@ -1,0 +1,60 @@
+"""The registry of step kinds: the built-in ones plus any installed under the entry-point group
+`agenthub.step_kinds` (each entry point names a zero-argument factory returning a step kind)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from importlib.metadata import entry_points
+
+from catalog.loader import ToolKindSpec
+from hub.steps import StepKind
+
+ENTRY_POINT_GROUP = "agenthub.step_kinds"
+log = logging.getLogger("agenthub.kinds")
+
+
+class StepKinds:
+    def __init__(self, kinds: Iterable[StepKind] = ()) -> None:
+        self._kinds: dict[str, StepKind] = {}
+        for kind in kinds:
+            self.register(kind)
+
+    @classmethod
+    def builtin(cls, *, plugins: bool = True) -> StepKinds:
+        from bridges.http import HttpKind
+        from bridges.python import PythonKind
+        from hub.kinds.noop import NoopKind
+        from hub.kinds.playbook import PlaybookKind
+
+        kinds = cls([NoopKind(), PlaybookKind(), PythonKind(), HttpKind()])
+        if plugins:
+            kinds.load_plugins()
+        return kinds
+
+    def register(self, kind: StepKind) -> None:
+        if kind.name in self._kinds:
+            raise ValueError(f"step kind {kind.name!r} is registered twice")
+        self._kinds[kind.name] = kind
+
+    def load_plugins(self) -> None:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                self.register(ep.load()())
+            except Exception:  # a broken plugin must not take the hub down
+                log.exception("step kind plugin %s failed to load", ep.name)
+
+    def get(self, name: str) -> StepKind | None:
+        return self._kinds.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._kinds)
+
+    def tool_specs(self) -> dict[str, ToolKindSpec]:
+        return {n: ToolKindSpec(model=k.config_model, raw_fields=k.raw_fields) for n, k in self._kinds.items()}
+
+    async def aclose(self) -> None:
+        for kind in self._kinds.values():
+            close = getattr(kind, "aclose", None)
+            if close is not None:
+                await close()

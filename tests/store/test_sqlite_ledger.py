@@ -1,0 +1,121 @@
+"""The durable version ledger on real SQLite files, with two processes racing for numbers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from hub.sqlite_ledger import SqliteLedger
+from hub.sqlite_store import SqliteEventStore
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def ledger(tmp_path: Path):
+    with SqliteLedger(tmp_path / "state" / "hub.db") as led:
+        yield led
+
+
+def test_same_content_same_version_new_content_next(ledger: SqliteLedger) -> None:
+    assert ledger.record("demo/a.yaml", "v: 1") == 1
+    assert ledger.record("demo/a.yaml", "v: 1") == 1
+    assert ledger.record("demo/a.yaml", "v: 2") == 2
+    assert ledger.record("demo/a.yaml", "v: 3") == 3
+    assert ledger.record("demo/a.yaml", "v: 1") == 1  # a revert gets its old number back
+    assert ledger.record("demo/a.yaml", "v: 4") == 4
+    assert ledger.record("demo/b.yaml", "v: 1") == 1  # numbering is per path
+    assert ledger.versions("demo/a.yaml") == [1, 2, 3, 4]
+    assert ledger.versions("demo/b.yaml") == [1]
+    assert ledger.versions("demo/none.yaml") == []
+
+
+def test_content_round_trip(ledger: SqliteLedger) -> None:
+    text = "name: hi\nsteps:\n  - name: ünïcode ✓\n"
+    version = ledger.record("p.yaml", text)
+    assert ledger.content("p.yaml", version) == text
+    assert ledger.content("p.yaml", version + 1) is None
+    assert ledger.content("other.yaml", version) is None
+
+
+def test_numbers_survive_reopening_and_share_the_store_file(tmp_path: Path) -> None:
+    path = tmp_path / "hub.db"
+    with SqliteLedger(path) as first:
+        assert first.record("p.yaml", "a") == 1
+        assert first.record("p.yaml", "b") == 2
+
+    import asyncio
+
+    async def use_store() -> None:
+        async with SqliteEventStore(path) as store:
+            assert await store.list() == []
+
+    asyncio.run(use_store())
+    with SqliteLedger(path) as second:
+        assert second.record("p.yaml", "b") == 2
+        assert second.record("p.yaml", "c") == 3
+        assert second.content("p.yaml", 1) == "a"
+
+
+def test_closed_ledger_refuses_and_close_is_idempotent(tmp_path: Path) -> None:
+    led = SqliteLedger(tmp_path / "hub.db")
+    led.close()
+    led.close()
+    with pytest.raises(RuntimeError):
+        led.record("p", "x")
+
+
+CHILD = textwrap.dedent(
+    """
+    import json, os, sys, time
+    from hub.sqlite_ledger import SqliteLedger
+
+    path, name, go = sys.argv[1], sys.argv[2], sys.argv[3]
+    ledger = SqliteLedger(path)
+    while not os.path.exists(go):
+        time.sleep(0.001)
+    got = {}
+    for i in range(40):
+        for content in (f"{name}-{i}", f"shared-{i}"):
+            got[content] = ledger.record("race.yaml", content)
+    print(json.dumps(got))
+    """
+)
+
+
+def test_two_processes_recording_at_once_get_distinct_numbers(tmp_path: Path) -> None:
+    path, go = tmp_path / "hub.db", tmp_path / "go"
+    SqliteLedger(path).close()  # the schema exists before the race
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(path), name, str(go)],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        for name in ("left", "right")
+    ]
+    time.sleep(0.3)
+    go.touch()
+    results = []
+    for child in children:
+        out, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+        results.append(json.loads(out))
+    left, right = results
+
+    shared = {k: v for k, v in left.items() if k.startswith("shared-")}
+    assert shared == {k: v for k, v in right.items() if k.startswith("shared-")}  # one number per content
+    numbers = {**left, **right}
+    assert len(numbers) == 120
+    assert sorted(numbers.values()) == list(range(1, 121))  # distinct and gap-free
+    with SqliteLedger(path) as ledger:
+        assert ledger.versions("race.yaml") == list(range(1, 121))
+        for content, version in numbers.items():
+            assert ledger.content("race.yaml", version) == content
