@@ -63,6 +63,7 @@ class HttpKind:
     config_model = HttpConfig
     raw_fields: frozenset[str] = frozenset()
     default_retry = RetryPolicy(attempts=3, backoff=0.5, multiplier=2.0, max_delay=10.0, jitter=0.5)
+    deadline_aware = False
 
     def __init__(self) -> None:
         self._client: httpx.AsyncClient | None = None

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import importlib
 import inspect
+import linecache
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -46,6 +47,7 @@ class PythonKind:
     config_model = PythonConfig
     raw_fields = frozenset({"code"})
     default_retry = None
+    deadline_aware = False
 
     def __init__(self) -> None:
         self._functions: dict[str, Callable[..., Any]] = {}
@@ -123,9 +125,12 @@ def _import_function(ref: str) -> Callable[..., Any]:
 
 
 def _compile_inline(code: str) -> Callable[..., Any]:
+    filename = f"<inline python step {hashlib.sha256(code.encode()).hexdigest()[:12]}>"
+    # tracebacks show the inline source lines (the troubleshoot agent reads them)
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     namespace: dict[str, Any] = {"__name__": "agenthub_inline"}
     try:
-        exec(compile(code, "<inline python step>", "exec"), namespace)
+        exec(compile(code, filename, "exec"), namespace)
     except Exception as exc:
         raise Failure.of(
             ErrorCode.STEP_CONFIG_INVALID,
@@ -139,18 +144,28 @@ def _compile_inline(code: str) -> Callable[..., Any]:
 
 
 def _check_signature(fn: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+    """Name every unknown and every missing argument before calling (not just the first)."""
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):  # builtins without a signature: let the call decide
         return
-    try:
-        signature.bind(**kwargs)
-    except TypeError as exc:
+    params = signature.parameters.values()
+    named = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params)
+    unknown = [] if takes_any else sorted(set(kwargs) - named)
+    missing = [
+        p.name for p in params
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        and p.default is p.empty and p.name not in kwargs
+    ]
+    positional_only = [p.name for p in params if p.kind is p.POSITIONAL_ONLY and p.default is p.empty]
+    problems = [f"unknown argument {n!r}" for n in unknown]
+    problems += [f"missing argument {n!r}" for n in missing + positional_only]
+    if problems:
         name = getattr(fn, "__qualname__", repr(fn))
         raise Failure.of(
-            ErrorCode.STEP_CONFIG_INVALID,
-            f"step input does not fit {name}{signature}: {exc}",
-        ) from None
+            ErrorCode.STEP_CONFIG_INVALID, f"step input does not fit {name}{signature}: {'; '.join(problems)}"
+        )
 
 
 def _exception_details(exc: BaseException) -> dict[str, Any]:

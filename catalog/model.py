@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-TOOL_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+TOOL_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 RESERVED_PREFIX = "hub_"
 
 ParamType = Literal["string", "integer", "number", "boolean", "object", "array", "null"]
@@ -116,7 +116,7 @@ class Metadata(Strict):
     @field_validator("path")
     @classmethod
     def _catalog_path(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", value):
+        if value is not None and not re.match(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\Z", value):
             raise ValueError("must be slash-separated segments of letters, digits, '_', '-', '.'")
         return value
 
@@ -216,7 +216,7 @@ class Step(Strict):
     @field_validator("step")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value):
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*\Z", value):
             raise ValueError("must be an identifier (letters, digits, '_'), usable in templates")
         return value
 

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from catalog.problems import Location, Problem, format_field
+from catalog.problems import Location, Problem, format_field, sort_problems
 
 Position = tuple[int, int]
 
@@ -227,7 +227,7 @@ def parse_yaml(source: str, file: str) -> tuple[YamlDocument | None, list[Proble
         except RecursionError:
             return None, [Problem(file, None, None, "", "YAML nesting is too deep")]
         if walker.problems:
-            return None, walker.problems
+            return None, sort_problems(walker.problems)
         try:
             data = loader.construct_document(node)
         except yaml.YAMLError as exc:

@@ -29,7 +29,7 @@ from hub.secrets import Redactor, resolve_keychain
 from hub.steps import RunContext
 from hub.store import EventStore
 from hub.templates import Templates
-from hub.workflow import ExecutionState, StepFailed, WorkflowRun
+from hub.workflow import DEADLINE_SAFETY_NET, ExecutionState, StepFailed, WorkflowRun
 
 log = logging.getLogger("agenthub.engine")
 
@@ -218,8 +218,9 @@ class Engine:
         )
         try:
             remaining = state.context.remaining()
-            # a little grace so the step that meets the deadline reports it itself
-            async with asyncio.timeout(None if remaining is None else remaining + 0.05):
+            # a safety net only: the step that meets the deadline reports it itself first
+            limit = None if remaining is None else remaining + DEADLINE_SAFETY_NET * 1.5
+            async with asyncio.timeout(limit):
                 data = await run.run()
             data = self._check_output(entry, data)
         except StepFailed as failed:

@@ -76,6 +76,9 @@ class StepKind(Protocol):
     """Config fields that are not templates (e.g. inline code), passed as written."""
     default_retry: RetryPolicy | None
     """Used when a step has no `retry:`; None means one attempt."""
+    deadline_aware: bool
+    """True when the kind ends its work at `RunContext.deadline` itself and reports it (sub-runs
+    do, so the parent learns the child's id); the engine then only arms a later safety net."""
 
     def run(self, call: StepCall) -> Awaitable[Any]: ...
 

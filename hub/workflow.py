@@ -30,6 +30,8 @@ log = logging.getLogger("agenthub.engine")
 
 _ONE_ATTEMPT = RetryPolicy(attempts=1)
 _NO_RESULT = object()
+DEADLINE_SAFETY_NET = 1.0
+"""Seconds past the deadline before the engine stops work that should have ended itself there."""
 
 Emit = Callable[..., None]
 """emit(event_type, step=None, **data): records an event of the running execution."""
@@ -126,6 +128,12 @@ class WorkflowRun:
                 task.cancel()
             if active:
                 await asyncio.gather(*active, return_exceptions=True)
+        playbook = self.state.entry.playbook
+        if playbook.declares_result:
+            try:
+                return self._render(playbook.result, self.state.render_context(), "result")
+            except Failure as failure:
+                raise StepFailed(failure.error) from None
         return self.state.final_result
 
     async def _activate(self, name: str) -> list[str]:
@@ -261,6 +269,8 @@ class WorkflowRun:
         remaining = ctx.remaining()
         if remaining is not None and (limit is None or remaining <= limit):
             limit, by_deadline = max(remaining, 0.0), True
+            if kind.deadline_aware:  # it ends itself at the deadline; this timer is a safety net
+                limit += DEADLINE_SAFETY_NET
         call = StepCall(
             step=step.step, kind=kind.name, config=config, input=step_input, context=ctx,
             attempt=attempt, progress=lambda message, facts: self.state.emit(

@@ -18,6 +18,7 @@ class NoopKind:
     config_model = NoopConfig
     raw_fields: frozenset[str] = frozenset()
     default_retry = None
+    deadline_aware = False
 
     async def run(self, call: StepCall) -> Any:
         return call.input or None

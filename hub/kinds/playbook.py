@@ -25,6 +25,7 @@ class PlaybookKind:
     config_model = PlaybookConfig
     raw_fields: frozenset[str] = frozenset()
     default_retry = None
+    deadline_aware = True
 
     async def run(self, call: StepCall) -> Envelope:
         config = call.config

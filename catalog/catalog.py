@@ -1,0 +1,348 @@
+"""The versioned catalog: every playbook under a directory, by catalog path and by tool name, with
+each distinct content numbered by a version ledger, and discovery by kind, capability, tag and text.
+
+Loading is forgiving per file and strict within one: a broken file never stops the others; its
+problems are kept in `Catalog.problems`, and if the catalog served an earlier version of that file it
+keeps serving it (an editor's half-saved file must not take a tool away from running clients). Two
+files claiming the same catalog path or tool name: the first in sorted file order wins, the later
+one is not served and gets a problem. `generation` grows whenever the set of served entries changes,
+so the MCP server knows when to send `tools/list_changed`.
+
+Versions come from the ledger: editing a file gives the next number, reverting to an earlier content
+gives that content's old number back. `get("path@2")` re-loads an old content from the ledger.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from catalog.loader import ToolKindSpec, check_playbook
+from catalog.model import Playbook
+from catalog.problems import Location, Problem, format_field, sort_problems
+from catalog.schema import input_schema, output_schema
+from catalog.versions import MemoryLedger, VersionLedger, digest
+from catalog.yaml_source import parse_yaml
+
+PLAYBOOK_SUFFIXES = (".yaml", ".yml")
+PINNED_CACHE_SIZE = 128
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One served version of one playbook, with its derived tool schemas."""
+
+    path: str
+    version: int
+    name: str
+    playbook: Playbook
+    source: str
+    file: str | None
+    digest: str
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None
+    kind: str = "Playbook"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.path}@{self.version}"
+
+    @property
+    def title(self) -> str | None:
+        return self.playbook.metadata.title
+
+    @property
+    def description(self) -> str | None:
+        return self.playbook.metadata.description
+
+    @property
+    def agent(self) -> bool:
+        return self.playbook.metadata.agent
+
+    @property
+    def capabilities(self) -> list[str]:
+        return list(self.playbook.metadata.capabilities)
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self.playbook.metadata.tags)
+
+    @property
+    def expose(self) -> bool:
+        return self.playbook.metadata.expose
+
+
+def _same_file(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return False
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _problem_at(file: str, source: str, location: Location, message: str) -> Problem:
+    """A problem found after loading (a clash), placed on the file's YAML when possible."""
+    document, _ = parse_yaml(source, file)
+    line = column = None
+    if document is not None and location:
+        _, pos = document.nearest(location)
+        if pos is not None:
+            line, column = pos
+    return Problem(file, line, column, format_field(location), message)
+
+
+class Catalog:
+    """The playbooks under `root` (and any `add`ed ones), their versions, and discovery."""
+
+    def __init__(
+        self,
+        root: str | Path | None,
+        *,
+        ledger: VersionLedger | None = None,
+        tool_kinds: Mapping[str, ToolKindSpec] | None = None,
+    ) -> None:
+        self.root = Path(root) if root is not None else None
+        self.ledger: VersionLedger = ledger if ledger is not None else MemoryLedger()
+        self.tool_kinds = tool_kinds
+        self.problems: dict[str, list[Problem]] = {}
+        """Problems of the last load, by file; a file with problems is not served (or its
+        previous version still is)."""
+        self.generation = 0
+        self._by_file: dict[str, CatalogEntry] = {}
+        self._added: dict[str, CatalogEntry] = {}
+        self._current: dict[str, CatalogEntry] = {}
+        self._by_name: dict[str, CatalogEntry] = {}
+        self._pinned: OrderedDict[tuple[str, int], CatalogEntry] = OrderedDict()
+
+    # --- loading ---------------------------------------------------------------------------------
+
+    def _scan(self) -> list[Path]:
+        """Playbook files under root, hidden files and directories skipped, in sorted order."""
+        assert self.root is not None
+        found: list[Path] = []
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            found.extend(
+                Path(folder, name) for name in files
+                if not name.startswith(".") and name.endswith(PLAYBOOK_SUFFIXES)
+            )
+        return sorted(found, key=lambda p: p.relative_to(self.root).as_posix())  # type: ignore[arg-type]
+
+    def _default_path(self, file: str | None) -> str | None:
+        """The file's path relative to root without its suffix; its stem when outside root."""
+        if file is None:
+            return None
+        path = Path(file)
+        if self.root is not None:
+            try:
+                return path.resolve().relative_to(self.root.resolve()).with_suffix("").as_posix()
+            except ValueError:
+                pass
+        return path.stem
+
+    def _parse(
+        self, source: str, file: str, default_path: str | None
+    ) -> tuple[CatalogEntry | None, list[Problem]]:
+        """An entry for `source`, version not yet recorded (0), or the file's problems."""
+        loaded = check_playbook(source, file, tool_kinds=self.tool_kinds)
+        playbook = loaded.playbook
+        if playbook is None:
+            return None, loaded.problems
+        path = playbook.metadata.path or default_path or playbook.metadata.name
+        entry = CatalogEntry(
+            path=path,
+            version=0,
+            name=playbook.metadata.name,
+            playbook=playbook,
+            source=source,
+            file=file,
+            digest=digest(source),
+            input_schema=input_schema(playbook),
+            output_schema=output_schema(playbook),
+        )
+        return entry, []
+
+    def _record(self, entry: CatalogEntry) -> CatalogEntry:
+        return dataclasses.replace(entry, version=self.ledger.record(entry.path, entry.source))
+
+    def _clashes(
+        self, entry: CatalogEntry, paths: Mapping[str, CatalogEntry], names: Mapping[str, CatalogEntry]
+    ) -> list[Problem]:
+        file = entry.file or "<source>"
+        found: list[Problem] = []
+        other = paths.get(entry.path)
+        if other is not None and not _same_file(other.file, entry.file):
+            where: Location = ("metadata", "path") if entry.playbook.metadata.path else ()
+            found.append(_problem_at(file, entry.source, where,
+                                     f"catalog path {entry.path!r} is already used by {other.file}"))
+        other = names.get(entry.name)
+        if other is not None and not _same_file(other.file, entry.file):
+            found.append(_problem_at(file, entry.source, ("metadata", "name"),
+                                     f"tool name {entry.name!r} is already used by {other.file}"))
+        return found
+
+    def _reindex(self) -> None:
+        before = {(e.path, e.version, e.file) for e in self._current.values()}
+        current = {e.path: e for e in self._by_file.values()}
+        current.update(self._added)
+        self._current = dict(sorted(current.items()))
+        self._by_name = {e.name: e for e in self._current.values()}
+        if {(e.path, e.version, e.file) for e in self._current.values()} != before:
+            self.generation += 1
+
+    def load(self) -> list[Problem]:
+        """(Re)load every playbook file under root; returns every problem found, file by file."""
+        problems: dict[str, list[Problem]] = {}
+        served: dict[str, CatalogEntry] = {}
+        if self.root is not None and not self.root.is_dir():
+            problems[str(self.root)] = [Problem(str(self.root), None, None, "", "catalog directory not found")]
+        files = self._scan() if self.root is not None and self.root.is_dir() else []
+        for path in files:
+            key = str(path)
+            if any(_same_file(added.file, key) for added in self._added.values()):
+                self._added = {p: e for p, e in self._added.items() if not _same_file(e.file, key)}
+        paths = dict(self._added)
+        names = {e.name: e for e in self._added.values()}
+        for path in files:
+            key = str(path)
+            previous = self._by_file.get(key)
+            try:
+                source = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                entry, found = None, [Problem(key, None, None, "", f"cannot read the file: {exc}")]
+            else:
+                if previous is not None and previous.digest == digest(source):
+                    entry, found = previous, []
+                else:
+                    try:
+                        entry, found = self._parse(source, key, self._default_path(key))
+                    except Exception as exc:  # a bug in a check must not take the other files down
+                        entry = None
+                        found = [Problem(key, None, None, "", f"internal error while loading: {exc!r}")]
+            if entry is None:
+                problems[key] = found
+                if previous is None:
+                    continue
+                entry = previous  # keep serving the last good version of this file
+            clashes = self._clashes(entry, paths, names)
+            if clashes:
+                problems.setdefault(key, []).extend(clashes)
+                continue
+            if entry.version == 0:
+                entry = self._record(entry)
+            served[key] = entry
+            paths[entry.path] = entry
+            names[entry.name] = entry
+        self._by_file = served
+        self.problems = {file: sort_problems(found) for file, found in problems.items()}
+        self._reindex()
+        return [p for file in sorted(self.problems) for p in self.problems[file]]
+
+    def add(
+        self, source: str, file: str | None = None, path: str | None = None
+    ) -> tuple[CatalogEntry | None, list[Problem]]:
+        """Serve a playbook that is not under root (e.g. `agenthub run some/file.yaml`).
+
+        Its catalog path is `path`, else `metadata.path`, else the file's path as under root, else
+        the file's stem, else the tool name. It stays until replaced; `load()` keeps it.
+        """
+        entry, problems = self._parse(source, file or "<source>", self._default_path(file))
+        if entry is None:
+            return None, problems
+        entry = dataclasses.replace(entry, file=file)
+        if path is not None:
+            entry = dataclasses.replace(entry, path=path)
+        clashes = self._clashes(entry, self._current, self._by_name)
+        if clashes:
+            return None, clashes
+        entry = self._record(entry)
+        self._added[entry.path] = entry
+        self._reindex()
+        return entry, []
+
+    # --- lookup and discovery -------------------------------------------------------------------
+
+    def entries(self) -> list[CatalogEntry]:
+        """The served entries, sorted by catalog path."""
+        return list(self._current.values())
+
+    def __len__(self) -> int:
+        return len(self._current)
+
+    def versions(self, path: str) -> list[int]:
+        return self.ledger.versions(path)
+
+    def get(self, ref: str, version: int | None = None) -> CatalogEntry | None:
+        """By catalog path, tool name, `path@N` or `path@latest`; an old version is re-loaded
+        from the ledger (and cached). None when unknown."""
+        if version is None and "@" in ref:
+            base, _, tail = ref.rpartition("@")
+            if tail == "latest":
+                ref = base
+            elif tail.isdigit():
+                ref, version = base, int(tail)
+            else:
+                return None
+        entry = self._current.get(ref) or self._by_name.get(ref)
+        if version is None or (entry is not None and entry.version == version):
+            return entry
+        return self._pinned_entry(entry.path if entry is not None else ref, version, entry)
+
+    def _pinned_entry(self, path: str, version: int, current: CatalogEntry | None) -> CatalogEntry | None:
+        key = (path, version)
+        if key in self._pinned:
+            self._pinned.move_to_end(key)
+            return self._pinned[key]
+        source = self.ledger.content(path, version)
+        if source is None:
+            return None
+        entry, _ = self._parse(source, f"{path}@{version}", path)
+        if entry is None:  # an old content the current tool kinds no longer accept
+            return None
+        entry = dataclasses.replace(entry, path=path, version=version,
+                                    file=current.file if current is not None else None)
+        self._pinned[key] = entry
+        while len(self._pinned) > PINNED_CACHE_SIZE:
+            self._pinned.popitem(last=False)
+        return entry
+
+    def find(
+        self,
+        *,
+        kind: str | None = None,
+        agent: bool | None = None,
+        capabilities_any: Sequence[str] = (),
+        capabilities_all: Sequence[str] = (),
+        tags: Sequence[str] = (),
+        text: str | None = None,
+    ) -> list[CatalogEntry]:
+        """Entries matching every given filter (case-insensitive), sorted by path.
+
+        `capabilities_any`: at least one of them; `capabilities_all` and `tags`: all of them;
+        `text`: every word appears in the name, path, title, description, capabilities or tags.
+        """
+        def lowered(values: Iterable[str]) -> set[str]:
+            return {v.casefold() for v in values}
+
+        words = text.casefold().split() if text else []
+        found = []
+        for entry in self._current.values():
+            caps = lowered(entry.capabilities)
+            if kind is not None and entry.kind.casefold() != kind.casefold():
+                continue
+            if agent is not None and entry.agent != agent:
+                continue
+            if capabilities_any and not caps & lowered(capabilities_any):
+                continue
+            if not lowered(capabilities_all) <= caps or not lowered(tags) <= lowered(entry.tags):
+                continue
+            if words:
+                haystack = "\n".join([entry.name, entry.path, entry.title or "", entry.description or "",
+                                      *entry.capabilities, *entry.tags]).casefold()
+                if not all(word in haystack for word in words):
+                    continue
+            found.append(entry)
+        return found

@@ -1,0 +1,407 @@
+"""Loading a playbook file: strict YAML, the pydantic model, then the checks a model cannot make,
+every problem placed at the file, line and field where it was written.
+
+A file is either fully valid or not loaded: `load_playbook` returns the playbook only when it found
+no problem at all, and it reports all the problems of the file at once (not just the first), so an
+operator fixes a file in one round. The order of checks:
+
+1. YAML (syntax, one document, a mapping, no duplicate keys) — nothing else runs if this fails;
+2. the document `kind` picks the model (only `Playbook` today; `McpServer` can join the table);
+3. the model (every pydantic error, its `loc` mapped back onto the YAML);
+4. on the raw data, so they run even when step 3 failed: each step's `tool:` against its kind's
+   model (when the caller passes `tool_kinds`), Jinja2 syntax of every template, the `output:`
+   JSON Schema;
+5. when the model is valid: `Playbook.problems()` (cross-field) and input defaults against their
+   own parameter schema.
+
+Template strings are exempt from the kind model's checks: a `timeout: "{{ input.t }}"` is only
+known after rendering, and the engine checks the rendered config at run time.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import types
+import typing
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from pydantic import BaseModel, ValidationError
+
+from catalog.model import InputParam, Playbook
+from catalog.problems import Location, Problem, format_field, sort_problems
+from catalog.schema import param_schema, schema_violations
+from catalog.yaml_source import YamlDocument, parse_yaml
+
+
+@dataclass(frozen=True)
+class ToolKindSpec:
+    """What the catalog needs to know of a tool kind: the model of its `tool:` block (without
+    `kind`), and the fields that are passed as written, not rendered as templates (inline code)."""
+
+    model: type[BaseModel]
+    raw_fields: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class LoadedPlaybook:
+    """The full result of loading one file: the playbook (None when any problem was found), the
+    problems, and the parsed YAML (for placing later problems, e.g. catalog name clashes)."""
+
+    playbook: Playbook | None
+    problems: list[Problem]
+    document: YamlDocument | None = None
+
+
+def _is_template(value: Any) -> bool:
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --- where a location points in the YAML -------------------------------------------------------
+
+
+@dataclass
+class _Report:
+    """Collects problems for one file, placing each location on the YAML."""
+
+    file: str
+    document: YamlDocument
+    problems: list[Problem] = field(default_factory=list)
+
+    def match(self, loc: tuple[Any, ...]) -> Location:
+        """The part of a model `loc` that exists in the YAML. Elements that do not match (union
+        branch tags like `literal[...]`, normalisations like `next.arcs`) are skipped."""
+        node: Any = self.document.data
+        path: list[str | int] = []
+        for part in loc:
+            if isinstance(node, dict) and isinstance(part, str) and part in node:
+                node = node[part]
+                path.append(part)
+            elif (isinstance(node, list) and isinstance(part, int) and not isinstance(part, bool)
+                  and 0 <= part < len(node)):
+                node = node[part]
+                path.append(part)
+        return tuple(path)
+
+    def at(self, location: Location, message: str) -> None:
+        """A problem at `location`, placed on it or on its nearest ancestor written in the file."""
+        _, pos = self.document.nearest(location)
+        line, column = pos if pos is not None else (None, None)
+        self.problems.append(Problem(self.file, line, column, format_field(location), message))
+
+    def at_model_loc(self, loc: tuple[Any, ...], message: str) -> None:
+        self.at(self.match(loc), message)
+
+    def at_template(self, location: Location, message: str, template_line: int) -> None:
+        """A template error, on the file line of the template's own line when it can be known."""
+        pos = self.document.value_positions.get(location)
+        style = self.document.styles.get(location)
+        if pos is None:
+            self.at(location, message)
+            return
+        line, column = pos
+        if style == "|":
+            line, column = line + template_line, None
+        elif style == ">":
+            line, column = line + 1, None
+        self.problems.append(Problem(self.file, line, column, format_field(location), message))
+
+
+# --- pydantic errors -----------------------------------------------------------------------------
+
+
+def _union_members(tp: Any) -> list[Any]:
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _union_members(typing.get_args(tp)[0])
+    if origin is typing.Union or origin is types.UnionType:
+        return [m for arg in typing.get_args(tp) for m in _union_members(arg)]
+    return [tp]
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def _child_type(tp: Any, part: str | int) -> Any:
+    for member in _union_members(tp):
+        if _is_model(member) and isinstance(part, str):
+            for name, info in member.model_fields.items():
+                if part in (name, info.alias):
+                    return info.annotation
+        origin = typing.get_origin(member)
+        args = typing.get_args(member)
+        if origin is list and isinstance(part, int):
+            return args[0] if args else Any
+        if origin is dict and isinstance(part, str):
+            return args[1] if len(args) == 2 else Any
+    return None
+
+
+def _allowed_fields(model: type[BaseModel], path: Location) -> list[str] | None:
+    """The field names (aliases) of the model found at `path` under `model`, if there is one."""
+    tp: Any = model
+    for part in path:
+        tp = _child_type(tp, part)
+        if tp is None:
+            return None
+    for member in _union_members(tp):
+        if _is_model(member):
+            return [info.alias or name for name, info in member.model_fields.items()]
+    return None
+
+
+def _unknown_field(key: str, allowed: list[str] | None) -> str:
+    message = f"unknown field {key!r}"
+    if allowed:
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        if close:
+            return f"{message} (did you mean {close[0]!r}?)"
+        return f"{message} (allowed: {', '.join(allowed)})"
+    return message
+
+
+_TYPE_ERRORS = frozenset({"model_type", "model_attributes_type", "dict_type"})
+
+
+def _message(error: Mapping[str, Any], allowed: list[str] | None) -> str:
+    kind = error["type"]
+    loc = error["loc"]
+    if kind == "missing":
+        return f"required field {loc[-1]!r} is missing"
+    if kind == "extra_forbidden":
+        return _unknown_field(str(loc[-1]), allowed)
+    text = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    if kind in _TYPE_ERRORS:
+        text = "Input should be a mapping (key: value)"
+    value = error.get("input")
+    if isinstance(value, (dict, list)) and not kind.endswith("_type"):
+        return text  # e.g. "List should have at least 1 item": the value itself says nothing more
+    return f"{text} (got {_short(value)})"
+
+
+def _merge_union(messages: list[tuple[str, str]]) -> str:
+    """One message for the branches of a union that all failed on the same value."""
+    specific = [m for kind, m in messages if not kind.endswith("_type")] or [m for _, m in messages]
+    if len(specific) == 1:
+        return specific[0]
+    got = ""
+    parts = []
+    for text in specific:
+        body, sep, tail = text.rpartition(" (got ")
+        if sep:
+            text, got = body, f" (got {tail}"
+        parts.append(text.removeprefix("Input should be "))
+    return "Input should be " + " or ".join(dict.fromkeys(parts)) + got
+
+
+def _report_validation(
+    report: _Report,
+    exc: ValidationError,
+    model: type[BaseModel],
+    prefix: Location = (),
+    *,
+    skip: Callable[[Mapping[str, Any]], bool] = lambda error: False,
+) -> None:
+    """Each pydantic error as one problem; the branches of a failed union as one problem."""
+    unions: dict[Location, list[tuple[str, str]]] = {}
+    for error in exc.errors():
+        if skip(error):
+            continue
+        loc = (*prefix, *error["loc"])
+        missing = error["type"] == "missing"
+        matched = report.match(loc[:-1] if missing else loc)
+        location: Location = (*matched, loc[-1]) if missing else matched
+        allowed = None
+        if error["type"] == "extra_forbidden":
+            allowed = (_allowed_fields(model, tuple(error["loc"][:-1]))
+                       or _allowed_fields(model, matched[len(prefix):-1]))
+        message = _message(error, allowed)
+        if not missing and len(matched) < len(loc):  # a union branch (or a normalised form)
+            unions.setdefault(location, []).append((error["type"], message))
+        else:
+            report.at(location, message)
+    for location, messages in unions.items():
+        report.at(location, _merge_union(messages))
+
+
+# --- checks on the raw data ----------------------------------------------------------------------
+
+
+def _steps(data: Mapping[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    workflow = data.get("workflow")
+    if isinstance(workflow, list):
+        for index, step in enumerate(workflow):
+            if isinstance(step, dict):
+                yield index, step
+
+
+def _check_tool_kinds(report: _Report, tool_kinds: Mapping[str, ToolKindSpec]) -> None:
+    known = ", ".join(sorted(tool_kinds)) or "(none)"
+    for index, step in _steps(report.document.data):
+        tool = step.get("tool")
+        if not isinstance(tool, dict) or not isinstance(tool.get("kind"), str):
+            continue  # the model reports it
+        base: Location = ("workflow", index, "tool")
+        spec = tool_kinds.get(tool["kind"])
+        if spec is None:
+            report.at((*base, "kind"), f"unknown tool kind {tool['kind']!r}; known kinds: {known}")
+            continue
+        config = {k: v for k, v in tool.items() if k != "kind"}
+
+        def rendered_later(error: Mapping[str, Any], spec: ToolKindSpec = spec) -> bool:
+            first = error["loc"][0] if error["loc"] else None
+            return first not in spec.raw_fields and _is_template(error.get("input"))
+
+        try:
+            spec.model.model_validate(config)
+        except ValidationError as exc:
+            _report_validation(report, exc, spec.model, base, skip=rendered_later)
+        except Exception as exc:  # a kind's validator that raises something else must not stop loading
+            report.at(base, f"the {tool['kind']!r} kind could not check this block: {type(exc).__name__}: {exc}")
+
+
+def _templates(value: Any, location: Location) -> Iterator[tuple[Location, str]]:
+    if isinstance(value, str):
+        if _is_template(value):
+            yield location, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _templates(item, (*location, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _templates(item, (*location, index))
+
+
+def _template_sites(
+    data: Mapping[str, Any], tool_kinds: Mapping[str, ToolKindSpec] | None
+) -> Iterator[tuple[Location, str]]:
+    """Every string the engine will render: step input, tool config (not raw fields), loop.in,
+    set, result, next (arc conditions), and the playbook's result. Tool config is only checked
+    when its kind is known, since only the kind knows which fields are code, not templates."""
+    if "result" in data:
+        yield from _templates(data["result"], ("result",))
+    for index, step in _steps(data):
+        base: Location = ("workflow", index)
+        for key in ("input", "set", "result", "next"):
+            if key in step:
+                yield from _templates(step[key], (*base, key))
+        loop = step.get("loop")
+        if isinstance(loop, dict) and "in" in loop:
+            yield from _templates(loop["in"], (*base, "loop", "in"))
+        tool = step.get("tool")
+        if tool_kinds is not None and isinstance(tool, dict) and tool.get("kind") in tool_kinds:
+            raw = tool_kinds[tool["kind"]].raw_fields
+            for key, value in tool.items():
+                if key != "kind" and key not in raw:
+                    yield from _templates(value, (*base, "tool", key))
+
+
+def _check_templates(report: _Report, tool_kinds: Mapping[str, ToolKindSpec] | None) -> None:
+    env = ImmutableSandboxedEnvironment()
+    for location, text in _template_sites(report.document.data, tool_kinds):
+        try:
+            env.parse(text)
+        except jinja2.TemplateSyntaxError as exc:
+            report.at_template(location, f"template syntax error: {exc.message}", exc.lineno or 1)
+
+
+def _check_output_schema(report: _Report) -> None:
+    output = report.document.data.get("output")
+    if not isinstance(output, dict):
+        return  # absent, or the model reports its type
+    try:
+        Draft202012Validator.check_schema(output)
+    except SchemaError as exc:
+        report.at(("output", *exc.absolute_path), f"not a valid JSON Schema: {exc.message}")
+
+
+def _check_defaults(report: _Report, params: Mapping[str, InputParam], base: Location) -> None:
+    for name, param in params.items():
+        location = (*base, name)
+        if param.has_default:
+            schema = param_schema(param, with_default=False)
+            for inner, message in schema_violations(schema, param.default, noun="property"):
+                report.at((*location, "default", *inner), f"default does not fit its parameter: {message}")
+        if param.properties:
+            _check_defaults(report, param.properties, (*location, "properties"))
+        if param.items is not None and param.items.properties:
+            _check_defaults(report, param.items.properties, (*location, "items", "properties"))
+
+
+# --- document kinds ------------------------------------------------------------------------------
+
+
+def _check_playbook(report: _Report, tool_kinds: Mapping[str, ToolKindSpec] | None) -> Playbook | None:
+    data = report.document.data
+    playbook: Playbook | None = None
+    try:
+        playbook = Playbook.model_validate(data)
+    except ValidationError as exc:
+        _report_validation(report, exc, Playbook)
+    if tool_kinds is not None:
+        _check_tool_kinds(report, tool_kinds)
+    _check_templates(report, tool_kinds)
+    _check_output_schema(report)
+    if playbook is not None:
+        for loc, message in playbook.problems():
+            report.at_model_loc(loc, message)
+        _check_defaults(report, playbook.input or {}, ("input",))
+    return playbook
+
+
+DocumentChecker = Callable[[_Report, Mapping[str, ToolKindSpec] | None], BaseModel | None]
+
+
+def document_kinds() -> Mapping[str, DocumentChecker]:
+    """The document kinds a catalog file may declare, and the check of each. A new kind
+    (`McpServer`) adds a row here and a `load_*` function beside `load_playbook`."""
+    return {"Playbook": _check_playbook}
+
+
+def check_playbook(
+    source: str, file: str, *, tool_kinds: Mapping[str, ToolKindSpec] | None = None
+) -> LoadedPlaybook:
+    """Load and check one playbook source, keeping the parsed YAML for placing later problems."""
+    document, problems = parse_yaml(source, file)
+    if document is None:
+        return LoadedPlaybook(None, sort_problems(problems))
+    report = _Report(file, document)
+    kind = document.data.get("kind")
+    kinds = document_kinds()
+    if isinstance(kind, str) and kind in kinds and kind != "Playbook":
+        report.at(("kind",), f"expected a Playbook, this file is a {kind}")
+        return LoadedPlaybook(None, sort_problems(report.problems), document)
+    if kind is not None and (not isinstance(kind, str) or kind not in kinds):
+        report.at(("kind",), f"unknown document kind {kind!r}; known kinds: {', '.join(kinds)}")
+        return LoadedPlaybook(None, sort_problems(report.problems), document)
+    model = kinds["Playbook"](report, tool_kinds)
+    problems = sort_problems(report.problems)
+    playbook = model if isinstance(model, Playbook) and not problems else None
+    return LoadedPlaybook(playbook, problems, document)
+
+
+def load_playbook(
+    source: str, file: str, *, tool_kinds: Mapping[str, ToolKindSpec] | None = None
+) -> tuple[Playbook | None, list[Problem]]:
+    """(playbook, []) for a valid file; (None, every problem found) otherwise."""
+    loaded = check_playbook(source, file, tool_kinds=tool_kinds)
+    return loaded.playbook, loaded.problems
