@@ -119,17 +119,17 @@ class Catalog:
 
     # --- loading ---------------------------------------------------------------------------------
 
-    def _scan(self) -> list[Path]:
+    @staticmethod
+    def _scan(root: Path) -> list[Path]:
         """Playbook files under root, hidden files and directories skipped, in sorted order."""
-        assert self.root is not None
         found: list[Path] = []
-        for folder, dirs, files in os.walk(self.root):
+        for folder, dirs, files in os.walk(root):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             found.extend(
                 Path(folder, name) for name in files
                 if not name.startswith(".") and name.endswith(PLAYBOOK_SUFFIXES)
             )
-        return sorted(found, key=lambda p: p.relative_to(self.root).as_posix())  # type: ignore[arg-type]
+        return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
     def _default_path(self, file: str | None) -> str | None:
         """The file's path relative to root without its suffix; its stem when outside root."""
@@ -199,7 +199,7 @@ class Catalog:
         served: dict[str, CatalogEntry] = {}
         if self.root is not None and not self.root.is_dir():
             problems[str(self.root)] = [Problem(str(self.root), None, None, "", "catalog directory not found")]
-        files = self._scan() if self.root is not None and self.root.is_dir() else []
+        files = self._scan(self.root) if self.root is not None and self.root.is_dir() else []
         for path in files:
             key = str(path)
             if any(_same_file(added.file, key) for added in self._added.values()):

@@ -140,8 +140,8 @@ class _Walker:
         return total
 
     def walk(self, node: Node, location: Location, written_at: yaml.Mark) -> None:
-        self.positions[location] = _position(written_at)  # type: ignore[assignment]
-        self.value_positions[location] = _position(node.start_mark)  # type: ignore[assignment]
+        self.positions[location] = (written_at.line + 1, written_at.column + 1)
+        self.value_positions[location] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, ScalarNode) and node.style:
             self.styles[location] = node.style
         if id(node) in self._seen:  # an alias of a node already walked: positions are its anchor's

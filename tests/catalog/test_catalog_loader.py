@@ -6,7 +6,7 @@ from textwrap import dedent
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from catalog.loader import ToolKindSpec, load_playbook
 from catalog.model import Playbook
@@ -141,6 +141,7 @@ def test_wrong_type_of_union_field_is_one_problem(tmp_path: Path) -> None:
         ("hello world", "letters, digits"),
         ("x" * 65, "1-64 characters"),
         ("hub_search", "reserved for hub tools"),
+        ('"hello\\n"', "letters, digits"),  # a trailing newline is not part of a valid name
     ],
 )
 def test_bad_tool_names(tmp_path: Path, name: str, expected: str) -> None:
@@ -334,3 +335,20 @@ def test_every_problem_of_a_file_is_reported(tmp_path: Path) -> None:
         (10, "workflow[0].input.x"),
     ]
     assert all(p.file == file for p in problems)
+
+
+class Exploding(BaseModel):
+    @field_validator("x")
+    @classmethod
+    def _boom(cls, value: str) -> str:
+        raise TypeError("kind bug")
+
+    x: str = ""
+
+
+def test_a_kind_model_that_raises_does_not_stop_loading(tmp_path: Path) -> None:
+    kinds = {**KINDS, "boom": ToolKindSpec(Exploding)}
+    text = GOOD.replace("kind: noop", "kind: boom, x: y")
+    _, problems, _ = load(tmp_path, text, kinds=kinds)
+    assert where(problems) == [(8, "workflow[0].tool")]
+    assert "TypeError: kind bug" in problems[0].message

@@ -170,9 +170,9 @@ def test_name_and_path_clashes_are_reported_on_the_later_file(tmp_path: Path) ->
     catalog = Catalog(tmp_path)
     problems = catalog.load()
     assert [e.path for e in catalog.entries()] == ["a/first"]
-    assert [(p.file.endswith(f), p.line, p.field) for p, f in zip(problems, ["second.yaml", "third.yaml"])] == [
-        (True, 4, "metadata.name"),
-        (True, 10, "metadata.path"),
+    assert [(p.file, p.line, p.field) for p in problems] == [
+        (str(second), 4, "metadata.name"),
+        (str(tmp_path / "c/third.yaml"), 10, "metadata.path"),
     ]
     assert problems[0].message == f"tool name 'same' is already used by {tmp_path / 'a/first.yaml'}"
     assert "catalog path 'a/first' is already used by" in problems[1].message

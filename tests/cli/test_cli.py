@@ -120,12 +120,12 @@ def test_catalog_validate_reports_file_line_field(tmp_path):
         """).lstrip())
     done = agenthub("catalog", "validate", str(catalog), db=tmp_path / "hub.db")
     assert done.returncode == 1
-    assert "ok       hello" in done.stdout
+    assert "ok       good" in done.stdout
     problem_lines = [l for l in done.stdout.splitlines() if l.startswith("problem")]
     assert any("broken.yaml:10:" in l and "workflow[0].tool.urll" in l for l in problem_lines), done.stdout
     assert any("broken.yaml:" in l and "workflow[0].tool.url" in l for l in problem_lines), done.stdout
     listing = agenthub("catalog", "list", "--catalog", str(catalog), db=tmp_path / "hub.db")
-    assert listing.returncode == 0 and "hello@1" in listing.stdout and "broken" not in listing.stdout
+    assert listing.returncode == 0 and "good@1  hello" in listing.stdout and "broken" not in listing.stdout
 
 
 def test_catalog_show_and_schema(tmp_path):
