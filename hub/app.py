@@ -28,7 +28,11 @@ class Hub:
             self.catalog,
             self.store,
             self.kinds,
-            EngineSettings(max_depth=config.max_depth, default_timeout=config.default_timeout),
+            EngineSettings(
+                max_depth=config.max_depth,
+                default_timeout=config.default_timeout,
+                max_concurrent=config.max_concurrent,
+            ),
         )
         self.problems: list[Problem] = []
 

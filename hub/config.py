@@ -19,6 +19,13 @@ class HubConfig(BaseModel):
     default_timeout: float | None = Field(
         default=None, gt=0, description="Deadline for playbooks without `timeout:` (AGENTHUB_DEFAULT_TIMEOUT)."
     )
+    call_timeout: float = Field(
+        default=60.0, gt=0,
+        description="Seconds a tools/call or REST execute waits before answering `running` (AGENTHUB_CALL_TIMEOUT).",
+    )
+    max_concurrent: int | None = Field(
+        default=64, ge=1, description="Top-level executions at once (AGENTHUB_MAX_CONCURRENT)."
+    )
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> HubConfig:
@@ -30,6 +37,8 @@ class HubConfig(BaseModel):
             ("db", "AGENTHUB_DB"),
             ("max_depth", "AGENTHUB_MAX_DEPTH"),
             ("default_timeout", "AGENTHUB_DEFAULT_TIMEOUT"),
+            ("call_timeout", "AGENTHUB_CALL_TIMEOUT"),
+            ("max_concurrent", "AGENTHUB_MAX_CONCURRENT"),
         ):
             if env.get(var):
                 values[field] = env[var]

@@ -48,6 +48,8 @@ class EngineSettings:
     default_timeout: float | None = None
     """The execution deadline, seconds, for playbooks that set no `timeout:`."""
     cancel_poll_interval: float = 0.5
+    max_concurrent: int | None = None
+    """Top-level executions allowed to run at once (sub-runs do not count); None = no limit."""
 
 
 @dataclass
@@ -76,6 +78,7 @@ class Engine:
         self._rng = random.Random()
         self._running: dict[str, asyncio.Task[Envelope]] = {}
         self._listeners: dict[str, Listener] = {}
+        self._top_level: set[str] = set()
         self._poller: asyncio.Task[None] | None = None
         self._validators: dict[str, jsonschema.protocols.Validator] = {}
 
@@ -149,6 +152,8 @@ class Engine:
             self._listeners[execution_id] = listener
         task = asyncio.create_task(self._execute(record, state, started), name=f"execution:{execution_id}")
         self._running[execution_id] = task
+        if parent is None:
+            self._top_level.add(execution_id)
         task.add_done_callback(lambda _t: self._forget(execution_id))
         self._ensure_poller()
         return RunHandle(execution_id, task)
@@ -167,6 +172,12 @@ class Engine:
         if entry is None:
             pinned = f" version {version}" if version else ""
             raise Failure.of(ErrorCode.PLAYBOOK_NOT_FOUND, f"no playbook {ref!r}{pinned} in the catalog")
+        limit = self.settings.max_concurrent
+        if parent is None and limit is not None and self._top_level_running() >= limit:
+            raise Failure.of(
+                ErrorCode.TOO_MANY_EXECUTIONS,
+                f"{limit} executions are already running (the hub's limit); try again shortly",
+            )
         if parent is not None and parent.depth + 1 > self.settings.max_depth:
             chain = " -> ".join([*parent.ancestry, parent.playbook_path, entry.path])
             raise Failure.of(
@@ -312,7 +323,26 @@ class Engine:
     def running(self) -> list[str]:
         return list(self._running)
 
+    def _top_level_running(self) -> int:
+        return len(self._top_level)
+
+    async def snapshot(self, execution_id: str) -> Envelope | None:
+        """The envelope of an execution as it stands: final if it ended, else status "running"."""
+        record = await self.store.get(execution_id)
+        if record is None:
+            return None
+        if record.envelope is not None:
+            return Envelope.model_validate(record.envelope)
+        return Envelope(
+            status="running",
+            framework=FRAMEWORK,
+            entrypoint=record.playbook_path,
+            execution_id=record.id,
+            duration=round(time.time() - record.created_at, 6),
+        )
+
     def _forget(self, execution_id: str) -> None:
+        self._top_level.discard(execution_id)
         self._running.pop(execution_id, None)
         self._listeners.pop(execution_id, None)
 

@@ -78,7 +78,9 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    status: Literal["ok", "error"]
+    status: Literal["ok", "error", "running"] = Field(
+        description='"running" only when a caller stopped waiting before the run ended (it goes on).'
+    )
     framework: str = Field(description='"noetl" for a playbook run; the tool kind for a step.')
     entrypoint: str | None = Field(default=None, description="Catalog path or `pkg.module:attr`.")
     data: Any = None

@@ -130,6 +130,11 @@ class ErrorCode(Enum):
         True,
         "The process running the execution died (killed, crashed); found when the store is next opened.",
     )
+    TOO_MANY_EXECUTIONS = (
+        "agent.execution",
+        True,
+        "The hub already runs its maximum of concurrent executions; nothing was started.",
+    )
     INTERNAL_ERROR = (
         "agent.execution",
         False,

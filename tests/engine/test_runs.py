@@ -282,3 +282,31 @@ async def test_unknown_playbook_is_an_envelope(hub):
     env = await h.engine.run("does/not/exist", {})
     assert env.status == "error" and env.error.code == "PLAYBOOK_NOT_FOUND"
     assert (await h.store.get(env.execution_id)).status is ExecutionStatus.FAILED
+
+
+async def test_concurrency_limit_refuses_clearly(hub, write_playbook):
+    import asyncio
+
+    write_playbook("wait", """
+        apiVersion: agenthub/v1
+        kind: Playbook
+        metadata: {name: wait}
+        workflow:
+          - step: s
+            tool:
+              kind: python
+              code: |
+                import asyncio
+                async def main():
+                    await asyncio.sleep(30)
+        """)
+    h = await hub(max_concurrent=1)
+    first = await h.engine.start("wait", {})
+    refused = await h.engine.run("wait", {})
+    assert refused.error.code == "TOO_MANY_EXECUTIONS" and refused.error.retryable is True
+    running = await h.engine.snapshot(first.execution_id)
+    assert running.status == "running" and running.execution_id == first.execution_id
+    await h.engine.cancel(first.execution_id)
+    await first.task
+    assert (await h.engine.snapshot(first.execution_id)).error.code == "CANCELLED"
+    assert (await h.engine.run("wait", {}, timeout=0.05)).error.code == "DEADLINE_EXCEEDED"
