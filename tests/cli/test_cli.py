@@ -30,13 +30,20 @@ def start_agenthub(*args: str, db: Path, cwd: Path = REPO) -> subprocess.Popen[s
     )
 
 
-def wait_for(predicate: Any, timeout: float = 20, interval: float = 0.1) -> Any:
+def wait_for(predicate: Any, timeout: float = 20, interval: float = 0.1, proc: subprocess.Popen[str] | None = None) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
+        if proc is not None and proc.poll() is not None:
+            out, err = proc.communicate()
+            raise AssertionError(f"agenthub exited with {proc.returncode}: {out}\n{err}")
         time.sleep(interval)
+    if proc is not None:
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError(f"condition not met in time; agenthub said: {out}\n{err}")
     raise AssertionError("condition not met in time")
 
 
@@ -155,7 +162,7 @@ def test_kill_9_keeps_written_events_and_marks_failed(tmp_path):
     (tmp_path / "slow.yaml").write_text(SLOW)
     proc = start_agenthub("run", str(tmp_path / "slow.yaml"), db=db)
     try:
-        running = wait_for(lambda: _running_execution(db))
+        running = wait_for(lambda: _running_execution(db), proc=proc)
         execution_id = running["id"]
         before = wait_for(lambda: (ev := _events(db, execution_id)) and any(
             e["type"] == "step.started" and e["step"] == "nap" for e in ev) and ev)
@@ -178,7 +185,7 @@ def test_cancel_from_another_process(tmp_path):
     (tmp_path / "slow.yaml").write_text(SLOW)
     proc = start_agenthub("run", str(tmp_path / "slow.yaml"), "--json", db=db)
     try:
-        execution_id = wait_for(lambda: _running_execution(db))["id"]
+        execution_id = wait_for(lambda: _running_execution(db), proc=proc)["id"]
         cancelled = agenthub("cancel", execution_id, db=db)
         assert cancelled.returncode == 0, cancelled.stdout + cancelled.stderr
         assert f"{execution_id} cancelled" in cancelled.stdout
