@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import asyncio
 import json
 import logging
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,14 @@ from hub.records import EventRecord, ExecutionStatus
 from hub.report import execution_report, executions_table
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+@contextlib.asynccontextmanager
+async def _closing(hub: Hub) -> AsyncIterator[Hub]:
+    try:
+        yield hub
+    finally:
+        await hub.aclose()
 
 
 def _common() -> argparse.ArgumentParser:
@@ -314,8 +324,14 @@ def _entry_summary(entry: Any) -> dict[str, Any]:
 # -- executions and cancel ---------------------------------------------------------------------
 
 
+async def _store_only(config: HubConfig) -> Hub:
+    """A hub for commands that only read or flag executions: no catalog scan, no ledger writes."""
+    return await Hub(config).open(load_catalog=False)
+
+
 async def _executions(args: argparse.Namespace, config: HubConfig) -> int:
-    async with Hub(config) as hub:
+    hub = await _store_only(config)
+    async with _closing(hub):
         store = hub.store
         if args.executions_command == "list":
             status = ExecutionStatus(args.status) if args.status else None
@@ -342,7 +358,8 @@ async def _executions(args: argparse.Namespace, config: HubConfig) -> int:
 
 
 async def _cancel(args: argparse.Namespace, config: HubConfig) -> int:
-    async with Hub(config) as hub:
+    hub = await _store_only(config)
+    async with _closing(hub):
         record = await hub.store.get(args.id)
         if record is None:
             raise UsageError(f"no execution {args.id!r} in {config.db}")

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from catalog.versions import digest
+from hub.sqlite_connect import connect
 
-BUSY_TIMEOUT_MS = 5000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS playbook_versions (
@@ -38,12 +38,8 @@ class SqliteLedger:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-        )
+        self._conn: sqlite3.Connection | None = connect(self.path)
         try:
-            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute(_SCHEMA)
         except BaseException:
             self._conn.close()

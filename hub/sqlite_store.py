@@ -32,11 +32,11 @@ from typing import Any, Callable
 from hub.envelope import Envelope, ErrorInfo
 from hub.errors import ErrorCode
 from hub.records import EventRecord, EventType, ExecutionRecord, ExecutionStatus
+from hub.sqlite_connect import connect
 
 log = logging.getLogger("agenthub.store")
 
 SCHEMA_VERSION = 1
-BUSY_TIMEOUT_MS = 5000
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 _UNFINISHED = (ExecutionStatus.PENDING.value, ExecutionStatus.RUNNING.value)
 _MAX_VARS = 500  # ids per `IN (...)` query, well under SQLite's variable limit
@@ -310,12 +310,8 @@ class SqliteEventStore:
         await self.close()
 
     def _connect(self, *, write: bool) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-        )
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn = connect(self.path, wal=write)
         if write:
-            conn.execute("PRAGMA journal_mode = WAL")
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
         else:
             conn.row_factory = sqlite3.Row
