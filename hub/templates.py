@@ -23,6 +23,7 @@ from hub.envelope import Failure
 from hub.errors import ErrorCode
 
 _BARE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.DOTALL)
+_DOTTED_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$")
 _MAX_BUILT_LENGTH = 1_000_000
 _MAX_EXPONENT = 4096
 _CACHE_SIZE = 4096
@@ -96,6 +97,11 @@ class Templates:
     def _render_str(self, text: str, context: Mapping[str, Any], where: str) -> Any:
         try:
             compiled = self._compile(text)
+            if isinstance(compiled, list):  # a plain dotted name: look it up without Jinja
+                found = _lookup(context, compiled)
+                if found is not _MISSING:
+                    return found
+                compiled = self._compile(text, plain=False)
             if isinstance(compiled, tuple):
                 result = compiled[1](**context)
                 if isinstance(result, Undefined):
@@ -109,17 +115,35 @@ class Templates:
                 ErrorCode.TEMPLATE_ERROR, f"{where}: {type(exc).__name__}: {exc}"
             ) from None
 
-    def _compile(self, text: str) -> Any:
-        """A compiled expression `("expr", fn)` for a bare `{{ expr }}`, else a Template."""
-        cached = self._compiled.get(text)
+    def _compile(self, text: str, *, plain: bool = True) -> Any:
+        """A key path (list) for `{{ a.b }}`, a compiled expression `("expr", fn)` for any other
+        bare `{{ expr }}`, else a Template. `plain=False` skips the key-path form."""
+        key = text if plain else "\0" + text
+        cached = self._compiled.get(key)
         if cached is not None:
             return cached
         bare = _BARE_EXPRESSION.match(text)
-        if bare:
-            compiled: Any = ("expr", self._env.compile_expression(bare["expr"], undefined_to_none=False))
+        dotted = _DOTTED_NAME.match(bare["expr"]) if bare and plain else None
+        if dotted:
+            compiled: Any = dotted.group(1).split(".")
+        elif bare:
+            compiled = ("expr", self._env.compile_expression(bare["expr"], undefined_to_none=False))
         else:
             compiled = self._env.from_string(text)
         if len(self._compiled) >= _CACHE_SIZE:
             self._compiled.clear()
-        self._compiled[text] = compiled
+        self._compiled[key] = compiled
         return compiled
+
+
+_MISSING = object()
+
+
+def _lookup(context: Mapping[str, Any], path: list[str]) -> Any:
+    """Follow mapping keys only; anything else (attributes, misses) is left to the sandbox."""
+    value: Any = context
+    for part in path:
+        if not isinstance(value, Mapping) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value

@@ -105,24 +105,25 @@ class WorkflowRun:
         active: set[asyncio.Task[list[str]]] = set()
 
         def launch(name: str) -> None:
-            self.state.activations += 1
-            if self.state.activations > self._max_activations:
-                raise StepFailed(
-                    ErrorInfo.of(
-                        ErrorCode.STEP_LIMIT_EXCEEDED,
-                        f"more than {self._max_activations} step activations; an arc cycle does not end",
-                    )
-                )
+            self._count_activation()
             active.add(asyncio.create_task(self._activate(name), name=f"step:{name}"))
 
+        ready = [self.state.entry.playbook.workflow[0].step]
         try:
-            launch(self.state.entry.playbook.workflow[0].step)
-            while active:
+            while ready or active:
+                if len(ready) == 1 and not active:
+                    # a straight path: run the step inline, no task to schedule
+                    name = ready.pop()
+                    self._count_activation()
+                    ready.extend(await self._activate(name))
+                    continue
+                for name in ready:
+                    launch(name)
+                ready.clear()
                 done, _ = await asyncio.wait(active, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     active.discard(task)
-                    for name in task.result():  # re-raises StepFailed
-                        launch(name)
+                    ready.extend(task.result())  # re-raises StepFailed
         finally:
             for task in active:
                 task.cancel()
@@ -135,6 +136,16 @@ class WorkflowRun:
             except Failure as failure:
                 raise StepFailed(failure.error) from None
         return self.state.final_result
+
+    def _count_activation(self) -> None:
+        self.state.activations += 1
+        if self.state.activations > self._max_activations:
+            raise StepFailed(
+                ErrorInfo.of(
+                    ErrorCode.STEP_LIMIT_EXCEEDED,
+                    f"more than {self._max_activations} step activations; an arc cycle does not end",
+                )
+            )
 
     async def _activate(self, name: str) -> list[str]:
         state = self.state

@@ -310,3 +310,25 @@ async def test_concurrency_limit_refuses_clearly(hub, write_playbook):
     await first.task
     assert (await h.engine.snapshot(first.execution_id)).error.code == "CANCELLED"
     assert (await h.engine.run("wait", {}, timeout=0.05)).error.code == "DEADLINE_EXCEEDED"
+
+
+async def test_runaway_arc_cycle_hits_the_step_limit(hub, write_playbook):
+    write_playbook("spin", """
+        apiVersion: agenthub/v1
+        kind: Playbook
+        metadata: {name: spin}
+        workflow:
+          - step: tick
+            tool: {kind: noop}
+            next: tock
+          - step: tock
+            tool: {kind: noop}
+            next: tick
+        """)
+    h = await hub()
+    h.engine.settings.max_activations = 50
+    env = await h.engine.run("spin", {})
+    assert env.error.code == "STEP_LIMIT_EXCEEDED" and "50" in env.error.message
+    await h.store.flush()
+    finished = [e for e in await h.store.events(env.execution_id) if e.type == "step.finished"]
+    assert len(finished) == 50

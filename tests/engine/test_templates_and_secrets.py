@@ -127,3 +127,17 @@ async def test_missing_keychain_entry(hub, write_playbook, monkeypatch):
     h = await hub()
     env = await h.engine.run("needs", {})
     assert env.error.code == "KEYCHAIN_MISSING" and "TEST_MISSING_TOKEN" in env.error.message
+
+
+def test_dotted_names_take_the_fast_path_with_the_same_results():
+    t = Templates()
+    ctx = {"input": {"items": [1], "user": {"name": "Ada"}}, "s": "text"}
+    assert t.render("{{ input.user.name }}", ctx, "f") == "Ada"
+    assert t.render("{{ input.items }}", ctx, "f") == [1]  # the key, not dict.items
+    assert t.render("{{ s.upper }}", ctx, "f") is not None  # attribute access still works via Jinja
+    with pytest.raises(Failure) as missing:
+        t.render("{{ input.user.age }}", ctx, "f")
+    assert missing.value.error.code == "TEMPLATE_ERROR" and "age" in missing.value.error.message
+    with pytest.raises(Failure) as unsafe:
+        t.render("{{ s.__class__ }}", ctx, "f")
+    assert unsafe.value.error.code == "TEMPLATE_UNSAFE"
