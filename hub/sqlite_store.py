@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import queue
-import socket
 import sqlite3
 import threading
 import time
@@ -31,99 +30,35 @@ from typing import Any, Callable
 
 from hub.envelope import Envelope, ErrorInfo
 from hub.errors import ErrorCode
+from hub.process_owner import owner_is_dead, process_owner
 from hub.records import EventRecord, EventType, ExecutionRecord, ExecutionStatus
 from hub.sqlite_connect import connect
-
-log = logging.getLogger("agenthub.store")
-
-SCHEMA_VERSION = 1
-_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
-_UNFINISHED = (ExecutionStatus.PENDING.value, ExecutionStatus.RUNNING.value)
-_MAX_VARS = 500  # ids per `IN (...)` query, well under SQLite's variable limit
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS executions (
-    id TEXT PRIMARY KEY,
-    parent_id TEXT,
-    playbook_path TEXT NOT NULL,
-    playbook_version INTEGER,
-    playbook_name TEXT,
-    status TEXT NOT NULL,
-    arguments TEXT NOT NULL DEFAULT '{}',
-    depth INTEGER NOT NULL DEFAULT 0,
-    owner TEXT,
-    created_at REAL NOT NULL,
-    finished_at REAL,
-    envelope TEXT,
-    cancel_requested INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS executions_status ON executions(status);
-CREATE INDEX IF NOT EXISTS executions_parent ON executions(parent_id);
-CREATE TABLE IF NOT EXISTS events (
-    execution_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    at REAL NOT NULL,
-    step TEXT,
-    data TEXT NOT NULL DEFAULT '{}',
-    PRIMARY KEY (execution_id, seq)
-);
-"""
-
-_EXECUTION_COLUMNS = (
-    "id, parent_id, playbook_path, playbook_version, playbook_name, status, arguments, depth, "
-    "owner, created_at, finished_at, envelope, cancel_requested"
+from hub.sqlite_schema import (
+    EXECUTION_COLUMNS as _EXECUTION_COLUMNS,
+)
+from hub.sqlite_schema import (
+    MAX_VARS as _MAX_VARS,
+)
+from hub.sqlite_schema import (
+    SCHEMA as _SCHEMA,
+)
+from hub.sqlite_schema import (
+    SCHEMA_VERSION,
+)
+from hub.sqlite_schema import (
+    SYNCHRONOUS as _SYNCHRONOUS,
+)
+from hub.sqlite_schema import (
+    UNFINISHED as _UNFINISHED,
+)
+from hub.sqlite_schema import (
+    dumps as _dumps,
+)
+from hub.sqlite_schema import (
+    execution_from_row as _record,
 )
 
-
-# --- owner liveness ---------------------------------------------------------------------------
-
-
-def _start_time(pid: int) -> str | None:
-    """The start time of `pid` (field 22 of /proc/<pid>/stat); "0" without /proc; None if gone.
-
-    A zombie counts as gone: it no longer runs anything, it only waits to be reaped.
-    """
-    if not os.path.isdir("/proc/self"):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            pass
-        return "0"
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = raw.rpartition(")")[2].split()  # the command name may hold spaces and parentheses
-    if len(fields) < 20 or fields[0] in ("Z", "X"):
-        return None
-    return fields[19]  # fields[0] is field 3 (state), so field 22 is fields[19]
-
-
-def process_owner() -> str:
-    """`host:pid:start` of this process; the start time tells a reused pid from the original."""
-    pid = os.getpid()
-    return f"{socket.gethostname()}:{pid}:{_start_time(pid) or '0'}"
-
-
-def owner_is_dead(owner: str | None) -> bool:
-    """True when the process named by `owner` is certainly gone.
-
-    An owner on another host is never judged dead here (we cannot see its processes); an owner
-    that is missing or unparseable cannot ever be checked, so it counts as dead.
-    """
-    if not owner:
-        return True
-    parts = owner.rsplit(":", 2)
-    if len(parts) != 3 or not parts[1].isdigit():
-        return True
-    host, pid, start = parts
-    if host != socket.gethostname():
-        return False
-    return _start_time(int(pid)) != start
-
+log = logging.getLogger("agenthub.store")
 
 # --- the writer's queue items ----------------------------------------------------------------
 
@@ -192,15 +127,6 @@ class _Tx:
         self.conn.execute("RELEASE op")
 
 
-def _dumps(value: Any) -> str:
-    """JSON text that never fails: odd values become strings, unencodable ones their repr."""
-    try:
-        return json.dumps(value, default=str, separators=(",", ":"))
-    except (TypeError, ValueError) as exc:  # circular references, non-string keys
-        log.warning("storing an unencodable value as its repr: %s", exc)
-        return json.dumps({"unencodable": repr(value)})
-
-
 def _describe(item: _Item) -> str:
     if isinstance(item, EventRecord):
         return f"event {_text(item.type)!r} of execution {item.execution_id}"
@@ -220,24 +146,6 @@ def _settle(future: concurrent.futures.Future[Any], result: Any, exc: BaseExcept
             future.set_result(result)
     except concurrent.futures.InvalidStateError:
         pass
-
-
-def _record(row: sqlite3.Row) -> ExecutionRecord:
-    return ExecutionRecord(
-        id=row["id"],
-        parent_id=row["parent_id"],
-        playbook_path=row["playbook_path"],
-        playbook_version=row["playbook_version"],
-        playbook_name=row["playbook_name"],
-        status=ExecutionStatus(row["status"]),
-        arguments=json.loads(row["arguments"]) if row["arguments"] else {},
-        depth=row["depth"],
-        owner=row["owner"],
-        created_at=row["created_at"],
-        finished_at=row["finished_at"],
-        envelope=json.loads(row["envelope"]) if row["envelope"] else None,
-        cancel_requested=bool(row["cancel_requested"]),
-    )
 
 
 class SqliteEventStore:

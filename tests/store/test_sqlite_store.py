@@ -18,7 +18,8 @@ import pytest
 
 from hub.ids import ExecutionIds
 from hub.records import EventRecord, EventType, ExecutionRecord, ExecutionStatus
-from hub.sqlite_store import SqliteEventStore, owner_is_dead, process_owner
+from hub.process_owner import owner_is_dead, process_owner
+from hub.sqlite_store import SqliteEventStore
 
 REPO = Path(__file__).resolve().parents[2]
 
