@@ -9,11 +9,11 @@ STAMP  := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,adk,langchain]'
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/agenthub run hello --set name=World
+	$(BIN)/agenthub serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

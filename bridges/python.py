@@ -4,27 +4,26 @@ The rendered step `input` becomes keyword arguments. Coroutine functions are awa
 plain functions run in a worker thread so a slow or blocking function never stalls other runs.
 Generators (sync or async) are drained into a list. Import problems are told apart: a module that
 does not exist is ENTRYPOINT_NOT_FOUND, a module whose own imports are missing is
-MODULE_DEPENDENCY_MISSING (naming the package to install).
+MODULE_DEPENDENCY_MISSING (naming the package to install). Importing and calling are shared with
+the agent frameworks (`bridges.entrypoints`, `bridges.callables`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib
-import inspect
 import linecache
-import traceback
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bridges.callables import argument_problems, describe, signature_of
+from bridges.callables import call as call_function
+from bridges.entrypoints import exception_details, import_entrypoint
 from hub.envelope import Failure
 from hub.errors import ErrorCode
 from hub.steps import StepCall
-
-_TRACEBACK_LINES = 12
 
 
 class PythonConfig(BaseModel):
@@ -58,14 +57,7 @@ class PythonKind:
         fn = await self._resolve(config)
         _check_signature(fn, call.input)
         try:
-            if inspect.iscoroutinefunction(fn):
-                result = await fn(**call.input)
-            elif inspect.isasyncgenfunction(fn):
-                result = [item async for item in fn(**call.input)]
-            else:
-                result = await asyncio.to_thread(_call_and_drain, fn, call.input)
-            if inspect.isawaitable(result):
-                result = await result
+            result = await call_function(fn, kwargs=call.input)
         except Failure:
             raise
         except Exception as exc:
@@ -84,41 +76,8 @@ class PythonKind:
         return fn
 
 
-def _call_and_drain(fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
-    result = fn(**kwargs)
-    if inspect.isgenerator(result):
-        return list(result)
-    return result
-
-
 def _import_function(ref: str) -> Callable[..., Any]:
-    module_name, _, attr = ref.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        missing = exc.name or ""
-        if missing == module_name or module_name.startswith(missing + "."):
-            raise Failure.of(ErrorCode.ENTRYPOINT_NOT_FOUND, f"module {module_name!r} not found") from None
-        package = missing.split(".")[0]
-        raise Failure.of(
-            ErrorCode.MODULE_DEPENDENCY_MISSING,
-            f"module {module_name!r} needs {package!r}, which is not installed (pip install {package})",
-            details={"package": package},
-        ) from None
-    except Exception as exc:
-        raise Failure.of(
-            ErrorCode.ENTRYPOINT_NOT_FOUND,
-            f"importing {module_name!r} failed: {type(exc).__name__}: {exc}",
-            details=_exception_details(exc),
-        ) from None
-    target: Any = module
-    for part in attr.split("."):
-        try:
-            target = getattr(target, part)
-        except AttributeError:
-            raise Failure.of(
-                ErrorCode.ENTRYPOINT_NOT_FOUND, f"module {module_name!r} has no attribute {attr!r}"
-            ) from None
+    target = import_entrypoint(ref)
     if not callable(target):
         raise Failure.of(ErrorCode.ENTRYPOINT_NOT_FOUND, f"{ref!r} is not callable")
     return target
@@ -135,7 +94,7 @@ def _compile_inline(code: str) -> Callable[..., Any]:
         raise Failure.of(
             ErrorCode.STEP_CONFIG_INVALID,
             f"inline code does not load: {type(exc).__name__}: {exc}",
-            details=_exception_details(exc),
+            details=exception_details(exc),
         ) from None
     main = namespace.get("main")
     if not callable(main):
@@ -145,36 +104,17 @@ def _compile_inline(code: str) -> Callable[..., Any]:
 
 def _check_signature(fn: Callable[..., Any], kwargs: dict[str, Any]) -> None:
     """Name every unknown and every missing argument before calling (not just the first)."""
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):  # builtins without a signature: let the call decide
+    signature = signature_of(fn)
+    if signature is None:  # builtins without a signature: let the call decide
         return
-    params = signature.parameters.values()
-    named = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-    takes_any = any(p.kind is p.VAR_KEYWORD for p in params)
-    unknown = [] if takes_any else sorted(set(kwargs) - named)
-    missing = [
-        p.name for p in params
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-        and p.default is p.empty and p.name not in kwargs
-    ]
-    positional_only = [p.name for p in params if p.kind is p.POSITIONAL_ONLY and p.default is p.empty]
-    problems = [f"unknown argument {n!r}" for n in unknown]
-    problems += [f"missing argument {n!r}" for n in missing + positional_only]
+    problems = argument_problems(signature, kwargs)
     if problems:
-        name = getattr(fn, "__qualname__", repr(fn))
         raise Failure.of(
-            ErrorCode.STEP_CONFIG_INVALID, f"step input does not fit {name}{signature}: {'; '.join(problems)}"
+            ErrorCode.STEP_CONFIG_INVALID, f"step input does not fit {describe(fn, signature)}: {'; '.join(problems)}"
         )
-
-
-def _exception_details(exc: BaseException) -> dict[str, Any]:
-    lines = traceback.format_exception(exc)
-    tail = "".join(lines).splitlines()[-_TRACEBACK_LINES:]
-    return {"exception_type": type(exc).__name__, "traceback": tail}
 
 
 def _python_error(exc: Exception) -> Failure:
     return Failure.of(
-        ErrorCode.PYTHON_ERROR, f"{type(exc).__name__}: {exc}", details=_exception_details(exc)
+        ErrorCode.PYTHON_ERROR, f"{type(exc).__name__}: {exc}", details=exception_details(exc)
     )

@@ -10,6 +10,10 @@ so the MCP server knows when to send `tools/list_changed`.
 
 Versions come from the ledger: editing a file gives the next number, reverting to an earlier content
 gives that content's old number back. `get("path@2")` re-loads an old content from the ledger.
+
+Files of `kind: McpServer` (other MCP servers that `mcp` steps call) live in the same directory and
+load the same way, but are kept apart from the playbooks: they are not tools and have no versions
+(`mcp_server(name)` is always the current definition; a connection notices a change by its digest).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from catalog.loader import ToolKindSpec, check_playbook
+from catalog.loader import ToolKindSpec, check_document, check_playbook
+from catalog.mcp_servers import McpServer
 from catalog.model import Playbook
 from catalog.problems import Location, Problem, format_field, sort_problems
 from catalog.schema import input_schema, output_schema
@@ -77,6 +82,17 @@ class CatalogEntry:
         return self.playbook.metadata.expose
 
 
+@dataclass(frozen=True)
+class McpServerEntry:
+    """One served `kind: McpServer` definition."""
+
+    name: str
+    server: McpServer
+    source: str
+    file: str | None
+    digest: str
+
+
 def _same_file(a: str | None, b: str | None) -> bool:
     if a is None or b is None:
         return False
@@ -112,6 +128,8 @@ class Catalog:
         previous version still is)."""
         self.generation = 0
         self._by_file: dict[str, CatalogEntry] = {}
+        self._servers_by_file: dict[str, McpServerEntry] = {}
+        self._servers: dict[str, McpServerEntry] = {}
         self._added: dict[str, CatalogEntry] = {}
         self._current: dict[str, CatalogEntry] = {}
         self._by_name: dict[str, CatalogEntry] = {}
@@ -165,6 +183,18 @@ class Catalog:
         )
         return entry, []
 
+    def _parse_any(
+        self, source: str, file: str, default_path: str | None
+    ) -> tuple[CatalogEntry | McpServerEntry | None, list[Problem]]:
+        """A playbook entry (version not yet recorded) or a server entry for `source`, or problems."""
+        loaded = check_document(source, file, tool_kinds=self.tool_kinds)
+        if isinstance(loaded.model, McpServer):
+            server = loaded.model
+            return McpServerEntry(server.metadata.name, server, source, file, digest(source)), []
+        if loaded.model is None:
+            return None, loaded.problems
+        return self._parse(source, file, default_path)
+
     def _record(self, entry: CatalogEntry) -> CatalogEntry:
         return dataclasses.replace(entry, version=self.ledger.record(entry.path, entry.source))
 
@@ -206,9 +236,13 @@ class Catalog:
                 self._added = {p: e for p, e in self._added.items() if not _same_file(e.file, key)}
         paths = dict(self._added)
         names = {e.name: e for e in self._added.values()}
+        servers: dict[str, McpServerEntry] = {}
+        server_names: dict[str, McpServerEntry] = {}
         for path in files:
             key = str(path)
-            previous = self._by_file.get(key)
+            previous: CatalogEntry | McpServerEntry | None = (
+                self._by_file.get(key) or self._servers_by_file.get(key)
+            )
             try:
                 source = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
@@ -218,7 +252,7 @@ class Catalog:
                     entry, found = previous, []
                 else:
                     try:
-                        entry, found = self._parse(source, key, self._default_path(key))
+                        entry, found = self._parse_any(source, key, self._default_path(key))
                     except Exception as exc:  # a bug in a check must not take the other files down
                         entry = None
                         found = [Problem(key, None, None, "", f"internal error while loading: {exc!r}")]
@@ -227,6 +261,16 @@ class Catalog:
                 if previous is None:
                     continue
                 entry = previous  # keep serving the last good version of this file
+            if isinstance(entry, McpServerEntry):
+                other = server_names.get(entry.name)
+                if other is not None:
+                    problems.setdefault(key, []).append(_problem_at(
+                        key, entry.source, ("metadata", "name"),
+                        f"MCP server name {entry.name!r} is already used by {other.file}"))
+                    continue
+                servers[key] = entry
+                server_names[entry.name] = entry
+                continue
             clashes = self._clashes(entry, paths, names)
             if clashes:
                 problems.setdefault(key, []).extend(clashes)
@@ -237,6 +281,8 @@ class Catalog:
             paths[entry.path] = entry
             names[entry.name] = entry
         self._by_file = served
+        self._servers_by_file = servers
+        self._servers = dict(sorted(server_names.items()))
         self.problems = {file: sort_problems(found) for file, found in problems.items()}
         self._reindex()
         return [p for file in sorted(self.problems) for p in self.problems[file]]
@@ -264,6 +310,13 @@ class Catalog:
         return entry, []
 
     # --- lookup and discovery -------------------------------------------------------------------
+
+    def mcp_servers(self) -> list[McpServerEntry]:
+        """The served `McpServer` definitions, sorted by name."""
+        return list(self._servers.values())
+
+    def mcp_server(self, name: str) -> McpServerEntry | None:
+        return self._servers.get(name)
 
     def entries(self) -> list[CatalogEntry]:
         """The served entries, sorted by catalog path."""

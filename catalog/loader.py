@@ -6,7 +6,7 @@ no problem at all, and it reports all the problems of the file at once (not just
 operator fixes a file in one round. The order of checks:
 
 1. YAML (syntax, one document, a mapping, no duplicate keys) — nothing else runs if this fails;
-2. the document `kind` picks the model (only `Playbook` today; `McpServer` can join the table);
+2. the document `kind` picks the model (`Playbook`, or `McpServer`: see `document_kinds()`);
 3. the model (every pydantic error, its `loc` mapped back onto the YAML);
 4. on the raw data, so they run even when step 3 failed: each step's `tool:` against its kind's
    model (when the caller passes `tool_kinds`), Jinja2 syntax of every template, the `output:`
@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
+from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ValidationError
 
+from catalog.mcp_servers import TEMPLATE_NAMES, McpServer
 from catalog.model import InputParam, Playbook
 from catalog.placement import Report, report_validation_error
 from catalog.problems import Location, Problem, sort_problems
@@ -44,6 +46,16 @@ class ToolKindSpec:
 
     model: type[BaseModel]
     raw_fields: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """The result of loading one catalog file of any kind: its model (None when any problem was
+    found), the problems, and the parsed YAML."""
+
+    model: Playbook | McpServer | None
+    problems: list[Problem]
+    document: YamlDocument | None = None
 
 
 @dataclass(frozen=True)
@@ -185,35 +197,81 @@ def _check_playbook(report: Report, tool_kinds: Mapping[str, ToolKindSpec] | Non
     return playbook
 
 
+def _check_mcp_server(report: Report, tool_kinds: Mapping[str, ToolKindSpec] | None) -> McpServer | None:
+    """The model, then the header/env templates: Jinja2 syntax, and only `keychain.<name>` of a
+    declared entry (a server definition has no inputs or steps to refer to)."""
+    data = report.document.data
+    server: McpServer | None = None
+    try:
+        server = McpServer.model_validate(data)
+    except ValidationError as exc:
+        report_validation_error(report, exc, McpServer)
+    if server is None:
+        return None
+    for loc, message in server.problems():
+        report.at_model_loc(loc, message)
+    declared = {entry.name for entry in server.keychain}
+    env = ImmutableSandboxedEnvironment()
+    for location, text in server.templated.items():
+        if not _is_template(text):
+            continue
+        try:
+            tree = env.parse(text)
+        except jinja2.TemplateSyntaxError as exc:
+            report.at_template(location, f"template syntax error: {exc.message}", exc.lineno or 1)
+            continue
+        unknown = sorted(meta.find_undeclared_variables(tree) - TEMPLATE_NAMES)
+        if unknown:
+            report.at(location, f"a server template may only use keychain.<name>, not {', '.join(unknown)}")
+        for ref in tree.find_all(nodes.Getattr):
+            if isinstance(ref.node, nodes.Name) and ref.node.name == "keychain" and ref.attr not in declared:
+                report.at(location, f"keychain entry {ref.attr!r} is not declared in this file's `keychain:`")
+    return server
+
+
 DocumentChecker = Callable[[Report, Mapping[str, ToolKindSpec] | None], BaseModel | None]
 
 
 def document_kinds() -> Mapping[str, DocumentChecker]:
-    """The document kinds a catalog file may declare, and the check of each. A new kind
-    (`McpServer`) adds a row here and a `load_*` function beside `load_playbook`."""
-    return {"Playbook": _check_playbook}
+    """The document kinds a catalog file may declare, and the check of each."""
+    return {"Playbook": _check_playbook, "McpServer": _check_mcp_server}
+
+
+def check_document(
+    source: str,
+    file: str,
+    *,
+    tool_kinds: Mapping[str, ToolKindSpec] | None = None,
+    expect: str | None = None,
+) -> LoadedDocument:
+    """Load and check one catalog file of any known kind, or only of kind `expect` (a missing
+    `kind` is checked as a Playbook, whose model then reports it)."""
+    document, problems = parse_yaml(source, file)
+    if document is None:
+        return LoadedDocument(None, sort_problems(problems))
+    report = Report(file, document)
+    kind = document.data.get("kind")
+    kinds = document_kinds()
+    if kind is not None and (not isinstance(kind, str) or kind not in kinds):
+        report.at(("kind",), f"unknown document kind {kind!r}; known kinds: {', '.join(kinds)}")
+        return LoadedDocument(None, sort_problems(report.problems), document)
+    chosen = kind if isinstance(kind, str) else "Playbook"
+    if expect is not None and chosen != expect:
+        report.at(("kind",), f"expected a {expect}, this file is a {chosen}")
+        return LoadedDocument(None, sort_problems(report.problems), document)
+    model = kinds[chosen](report, tool_kinds)
+    problems = sort_problems(report.problems)
+    valid = model if isinstance(model, (Playbook, McpServer)) and not problems else None
+    return LoadedDocument(valid, problems, document)
 
 
 def check_playbook(
     source: str, file: str, *, tool_kinds: Mapping[str, ToolKindSpec] | None = None
 ) -> LoadedPlaybook:
     """Load and check one playbook source, keeping the parsed YAML for placing later problems."""
-    document, problems = parse_yaml(source, file)
-    if document is None:
-        return LoadedPlaybook(None, sort_problems(problems))
-    report = Report(file, document)
-    kind = document.data.get("kind")
-    kinds = document_kinds()
-    if isinstance(kind, str) and kind in kinds and kind != "Playbook":
-        report.at(("kind",), f"expected a Playbook, this file is a {kind}")
-        return LoadedPlaybook(None, sort_problems(report.problems), document)
-    if kind is not None and (not isinstance(kind, str) or kind not in kinds):
-        report.at(("kind",), f"unknown document kind {kind!r}; known kinds: {', '.join(kinds)}")
-        return LoadedPlaybook(None, sort_problems(report.problems), document)
-    model = kinds["Playbook"](report, tool_kinds)
-    problems = sort_problems(report.problems)
-    playbook = model if isinstance(model, Playbook) and not problems else None
-    return LoadedPlaybook(playbook, problems, document)
+    loaded = check_document(source, file, tool_kinds=tool_kinds, expect="Playbook")
+    playbook = loaded.model if isinstance(loaded.model, Playbook) else None
+    return LoadedPlaybook(playbook, loaded.problems, loaded.document)
 
 
 def load_playbook(

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 from catalog.catalog import Catalog
 from catalog.problems import Problem
+from catalog.watch import DEFAULT_INTERVAL, DirectoryWatcher
 from hub.config import HubConfig
 from hub.engine import Engine, EngineSettings
 from hub.kinds.registry import StepKinds
 from hub.sqlite_ledger import SqliteLedger
 from hub.sqlite_store import SqliteEventStore
+from troubleshoot.hook import TroubleshootHook
 
 log = logging.getLogger("agenthub")
 
@@ -24,6 +27,7 @@ class Hub:
         self.ledger = SqliteLedger(config.db)
         self.kinds = StepKinds.builtin()
         self.catalog = Catalog(config.catalog, ledger=self.ledger, tool_kinds=self.kinds.tool_specs())
+        self.troubleshoot = TroubleshootHook(self.store, server=config.troubleshoot)
         self.engine = Engine(
             self.catalog,
             self.store,
@@ -33,6 +37,7 @@ class Hub:
                 default_timeout=config.default_timeout,
                 max_concurrent=config.max_concurrent,
             ),
+            failure_hooks=[self.troubleshoot],
         )
         self.problems: list[Problem] = []
 
@@ -51,6 +56,23 @@ class Hub:
         for problem in problems:
             log.warning("catalog: %s", problem)
         return problems
+
+    async def watch(
+        self, on_change: Callable[[], Awaitable[None]], *, interval: float = DEFAULT_INTERVAL
+    ) -> None:
+        """Reload the catalog whenever a playbook file is added, edited or removed, and await
+        `on_change()` when the set of served playbooks changed (a broken edit changes nothing: the
+        catalog keeps serving the previous version and the reload logs why). Runs until cancelled."""
+        async for files in DirectoryWatcher(self.config.catalog, interval=interval).changes():
+            before = self.catalog.generation
+            log.info("catalog: %d file(s) changed, reloading", len(files))
+            await self.reload()
+            if self.catalog.generation == before:
+                continue
+            try:
+                await on_change()
+            except Exception:  # a failing subscriber must not stop the watching
+                log.exception("catalog change hook failed")
 
     async def aclose(self) -> None:
         try:

@@ -7,6 +7,7 @@ import contextlib
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -83,7 +84,54 @@ def build_parser() -> argparse.ArgumentParser:
     cancel = commands.add_parser("cancel", parents=[common], help="cancel a running execution")
     cancel.add_argument("id", metavar="ID")
     cancel.add_argument("--wait", type=float, default=5.0, help="seconds to wait for it to stop")
+
+    stdio = commands.add_parser("stdio", parents=[common],
+                                help="serve the catalog as MCP tools over stdin/stdout (for IDE clients)")
+    stdio.add_argument("--page-size", type=int, metavar="N",
+                       help="tools/list page size (env AGENTHUB_MCP_PAGE_SIZE, default 100)")
+    stdio.add_argument("--call-timeout", type=float, metavar="SECONDS",
+                       help="answer `running` after this long (env AGENTHUB_CALL_TIMEOUT, default 60)")
+
+    serve = commands.add_parser("serve", parents=[common],
+                                help="serve MCP (streamable HTTP at /mcp) and the REST API (/api) over HTTP")
+    from hub.serve_flags import add_arguments as add_serve_arguments
+
+    add_serve_arguments(serve)
+
+    token = commands.add_parser("token", parents=[common], help="make and hash bearer tokens for --tokens-file")
+    token_cmds = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    token_hash = token_cmds.add_parser("hash", help="print the sha256 of a token (read from stdin if not given)")
+    token_hash.add_argument("token", nargs="?")
+    token_new = token_cmds.add_parser("new", help="print a new random token; add its hash to a tokens file")
+    token_new.add_argument("--subject", required=True, help="who the token is for")
+    token_new.add_argument("--scope", dest="scopes", action="append", default=[], help="a scope (repeatable)")
+    token_new.add_argument("--tokens-file", type=Path, help="append the entry to this file (else print it)")
+    token_new.add_argument("--expires-in", type=float, metavar="SECONDS", help="the token stops working after")
+
+    diagnose = commands.add_parser("diagnose", parents=[common],
+                                   help="diagnose a failed execution (rules, then Ollama, then OpenAI if unsure)")
+    diagnose.add_argument("id", metavar="EXECUTION_ID")
+    diagnose.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
+    _troubleshoot_knobs(diagnose)
+    trouble = commands.add_parser("troubleshoot", parents=[common], help="the troubleshoot agent: evaluation")
+    trouble_cmds = trouble.add_subparsers(dest="troubleshoot_command", required=True, metavar="ACTION")
+    evaluate = trouble_cmds.add_parser("eval", parents=[common],
+                                       help="accuracy, escalation, calibration, latency of each tier and the cascade")
+    evaluate.add_argument("corpus", nargs="?", type=Path, help="JSON lines of labelled failures (default: the bundled corpus)")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--tiers", default="rules,ollama,openai", help="tiers to ask (comma-separated; rules always)")
+    evaluate.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per model call (default 30)")
+    evaluate.add_argument("--concurrency", type=int, default=1, help="model calls in flight per tier (default 1)")
+    _troubleshoot_knobs(evaluate)
     return parser
+
+
+def _troubleshoot_knobs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ollama-model", help="local model (default from config, else gemma2:2b)")
+    parser.add_argument("--openai-model", help="OpenAI model (default from config, else gpt-4o-mini)")
+    parser.add_argument("--threshold", type=float, help="escalate below this pooled confidence (default 0.7)")
+    parser.add_argument("--escalate-to", choices=["openai", "none"], help="escalation target (default openai)")
+    parser.add_argument("--budget", type=float, metavar="SECONDS", help="for the whole diagnosis (default 20)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,6 +151,11 @@ def main(argv: list[str] | None = None) -> int:
         "catalog": _catalog,
         "executions": _executions,
         "cancel": _cancel,
+        "stdio": _stdio,
+        "serve": _serve,
+        "token": _token,
+        "diagnose": _diagnose,
+        "troubleshoot": _troubleshoot,
     }[args.command]
     try:
         return asyncio.run(handler(args, config))
@@ -377,6 +430,139 @@ async def _cancel(args: argparse.Namespace, config: HubConfig) -> int:
                 return EXIT_OK
         print(f"{record.id} cancel requested; still {record.status.value} after {args.wait:g}s")
         return EXIT_ERROR
+
+
+# -- serve (HTTP) and tokens -------------------------------------------------------------------
+
+
+async def _serve(args: argparse.Namespace, config: HubConfig) -> int:
+    """HTTP front door; see hub.serve (flags, env, security defaults, shutdown)."""
+    from hub.serve import serve
+
+    return await serve(args, config)
+
+
+async def _token(args: argparse.Namespace, config: HubConfig) -> int:
+    """`token hash` prints what a tokens file stores; `token new` prints a fresh token (stdout, once:
+    only its hash is kept) and adds its entry to --tokens-file, or prints the entry on stderr."""
+    import time
+
+    from hub.auth import TokenEntry, append_token, hash_token, new_token
+
+    if args.token_command == "hash":
+        raw = args.token if args.token is not None else sys.stdin.readline().strip()
+        if not raw:
+            raise UsageError("no token given (pass it, or pipe it on stdin)")
+        print(hash_token(raw))
+        return EXIT_OK
+    raw = new_token()
+    expires = int(time.time() + args.expires_in) if args.expires_in else None
+    entry = TokenEntry(sha256=hash_token(raw), subject=args.subject, scopes=args.scopes, expires_at=expires)
+    if args.tokens_file is not None:
+        try:
+            append_token(args.tokens_file, entry)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        _err(f"added {args.subject}'s token to {args.tokens_file}")
+    else:
+        _err(yaml.safe_dump({"tokens": [entry.model_dump(exclude_none=True)]}, sort_keys=False).rstrip())
+    print(raw)
+    return EXIT_OK
+
+
+# -- stdio (MCP) -------------------------------------------------------------------------------
+
+
+async def _stdio(args: argparse.Namespace, config: HubConfig) -> int:
+    """Serve MCP on stdin/stdout until the client closes them; stdout carries only the protocol
+    (logs go to stderr).
+
+    SIGTERM/SIGINT: the stdin reader sits in a thread no cancellation can interrupt, so instead of
+    cancelling, the hub is closed (running executions are cancelled and recorded as such) and the
+    process then dies of the signal's default action, as a client that sent it expects.
+    """
+    from hub.mcp_server import HubMcpServer
+
+    if args.page_size is not None and args.page_size < 1:
+        raise UsageError("--page-size must be at least 1")
+    loop = asyncio.get_running_loop()
+    async with Hub(config) as hub:
+        stopping: list[asyncio.Task[None]] = []
+
+        async def stop(signum: int) -> None:
+            try:
+                await hub.aclose()
+            finally:
+                signal.signal(signum, signal.SIG_DFL)
+                os.kill(os.getpid(), signum)
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, lambda n=signum: stopping.append(loop.create_task(stop(n))))
+        server = HubMcpServer(hub, page_size=args.page_size, call_timeout=args.call_timeout)
+        await server.run_stdio()
+    return EXIT_OK
+
+
+# -- diagnose and troubleshoot eval ------------------------------------------------------------
+
+
+def _knobs(args: argparse.Namespace) -> Any:
+    from catalog.model import TroubleshootKnobs
+
+    given = {"ollama_model": args.ollama_model, "openai_model": args.openai_model, "budget": args.budget,
+             "confidence_threshold": args.threshold, "escalate_to": args.escalate_to}
+    try:
+        return TroubleshootKnobs.model_validate({k: v for k, v in given.items() if v is not None})
+    except ValueError as exc:
+        raise UsageError(f"bad troubleshoot option: {exc}") from None
+
+
+async def _diagnose(args: argparse.Namespace, config: HubConfig) -> int:
+    """Diagnose a failed execution whatever the opt-in says; records a `diagnosis.finished` event."""
+    from troubleshoot.diagnosis import render_diagnosis
+    from troubleshoot.ondemand import ExecutionNotFound, NotDiagnosable, diagnose_execution
+
+    knobs = _knobs(args)
+    async with Hub(config) as hub:
+        try:
+            diagnosis = await diagnose_execution(hub, args.id, knobs=knobs)
+        except ExecutionNotFound:
+            raise UsageError(f"no execution {args.id!r} in {config.db}") from None
+        except NotDiagnosable as exc:
+            print(f"agenthub: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        record = await hub.store.get(args.id)
+    execution_id = record.id if record else args.id
+    if args.json:
+        print(json.dumps({"execution_id": execution_id, **diagnosis.to_dict()}, ensure_ascii=False))
+    else:
+        print(render_diagnosis(diagnosis, execution_id=execution_id, playbook=record.playbook_path if record else None))
+    return EXIT_OK
+
+
+async def _troubleshoot(args: argparse.Namespace, config: HubConfig) -> int:
+    """`troubleshoot eval`: score the tiers and the cascade on a labelled corpus."""
+    from troubleshoot.eval import DEFAULT_CORPUS, TIERS, evaluate, load_corpus, render_table
+    from troubleshoot.settings import resolve
+
+    tiers = [t.strip() for t in args.tiers.split(",") if t.strip()]
+    if "rules" not in tiers:
+        tiers.insert(0, "rules")
+    if any(t not in TIERS for t in tiers):
+        raise UsageError(f"--tiers takes {', '.join(TIERS)}")
+    corpus = args.corpus or DEFAULT_CORPUS
+    if not Path(corpus).is_file():
+        raise UsageError(f"no corpus file {corpus}")
+    try:
+        cases = await asyncio.to_thread(load_corpus, corpus)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not cases:
+        raise UsageError(f"{corpus} has no cases")
+    settings = resolve(step=_knobs(args), server=config.troubleshoot, on_demand=True)
+    report = await evaluate(cases, settings, tiers=tiers, timeout=args.timeout, concurrency=args.concurrency)
+    print(report.to_json() if args.json else render_table(report))
+    return EXIT_OK
 
 
 if __name__ == "__main__":

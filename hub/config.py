@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, Field
+
+from catalog.model import TroubleshootKnobs
 
 DEFAULT_CATALOG = Path("playbooks")
 DEFAULT_DB = Path(".agenthub") / "agenthub.db"
@@ -27,6 +30,12 @@ class HubConfig(BaseModel):
         default=64, ge=1, description="Top-level executions at once (AGENTHUB_MAX_CONCURRENT)."
     )
 
+    troubleshoot: TroubleshootKnobs = Field(
+        default_factory=TroubleshootKnobs,
+        description="Server-wide troubleshoot defaults, the lowest settings layer below the playbooks' "
+        "`on_failure` and AGENTHUB_AUTO_TROUBLESHOOT (AGENTHUB_TROUBLESHOOT_CONFIG, a JSON object).",
+    )
+
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> HubConfig:
         """Environment over defaults, then any override that is not None."""
@@ -42,5 +51,7 @@ class HubConfig(BaseModel):
         ):
             if env.get(var):
                 values[field] = env[var]
+        if env.get("AGENTHUB_TROUBLESHOOT_CONFIG"):  # JSON: {"troubleshoot": true, "budget": 10, ...}
+            values["troubleshoot"] = json.loads(env["AGENTHUB_TROUBLESHOOT_CONFIG"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls.model_validate(values)

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from catalog.catalog import Catalog, CatalogEntry
 from catalog.schema import apply_defaults, validate_arguments
 from hub.envelope import Envelope, ErrorInfo, Failure
 from hub.errors import ErrorCode
+from hub.hooks import FailedRun, FailureHook, enter_run, is_troubleshoot_agent
 from hub.ids import ExecutionIds
 from hub.kinds.registry import StepKinds
 from hub.records import EventRecord, EventType, ExecutionRecord, ExecutionStatus
@@ -34,8 +35,7 @@ from hub.workflow import DEADLINE_SAFETY_NET, ExecutionState, StepFailed, Workfl
 log = logging.getLogger("agenthub.engine")
 
 Listener = Callable[[EventRecord], None]
-FailureHook = Callable[[Envelope, RunContext], Awaitable[Envelope]]
-"""Called with a failed run's envelope before it is stored; returns it, maybe with a diagnosis."""
+__all__ = ["Engine", "EngineSettings", "FailureHook", "RunHandle"]
 
 FRAMEWORK = "noetl"  # a catalog playbook run is the `noetl` framework of the envelope
 
@@ -206,7 +206,7 @@ class Engine:
             depth=record.depth,
             ancestry=(*parent.ancestry, parent.playbook_path) if parent else (),
             deadline=deadline,
-            troubleshoot_depth=parent.troubleshoot_depth if parent else 0,
+            troubleshoot_depth=(parent.troubleshoot_depth if parent else 0) + int(is_troubleshoot_agent(entry)),
         )
 
         def emit(event_type: str, step: str | None = None, **data: Any) -> None:
@@ -218,6 +218,7 @@ class Engine:
 
     async def _execute(self, record: ExecutionRecord, state: ExecutionState, started: float) -> Envelope:
         entry = state.entry
+        enter_run(state.context)  # this task's own context: code a step calls can see its run
         state.emit(
             EventType.EXECUTION_STARTED, playbook=entry.path, version=entry.version,
             parent_id=record.parent_id, arguments=record.arguments,
@@ -255,17 +256,27 @@ class Engine:
         if error is not None:
             facts["error"] = _brief(error)
         state.emit(EventType.EXECUTION_FINISHED, **facts)
-        return await self._finish(record, envelope, status, state.context)
+        return await self._finish(record, envelope, status, state)
 
     async def _finish(
-        self, record: ExecutionRecord, envelope: Envelope, status: ExecutionStatus, context: RunContext | None
+        self, record: ExecutionRecord, envelope: Envelope, status: ExecutionStatus, state: ExecutionState | None
     ) -> Envelope:
-        if envelope.error is not None and context is not None:
-            for hook in self.failure_hooks:
-                try:
-                    envelope = await hook(envelope, context)
-                except Exception:  # a hook never changes the outcome
-                    log.exception("failure hook failed for %s", record.id)
+        if envelope.error is not None and state is not None and self.failure_hooks:
+            try:
+                for hook in self.failure_hooks:
+                    failed = FailedRun(envelope, state.context, state.entry, state.keychain, state.redactor, state.emit)
+                    try:
+                        changed = await hook(failed)
+                    except Exception:  # a hook never changes the outcome
+                        log.exception("failure hook failed for %s", record.id)
+                        continue
+                    if _augments(envelope, changed):
+                        envelope = changed
+                    else:
+                        log.error("failure hook %r changed more than error.diagnosis for %s; ignored", hook, record.id)
+            except asyncio.CancelledError:  # cancelled while diagnosing: the run's answer stands
+                await asyncio.shield(self.store.finish(record.id, status, envelope.to_dict()))
+                raise
         await asyncio.shield(self.store.finish(record.id, status, envelope.to_dict()))
         return envelope
 
@@ -383,6 +394,15 @@ def _status_for(error: ErrorInfo) -> ExecutionStatus:
     if error.kind == "agent.timeout":
         return ExecutionStatus.TIMED_OUT
     return ExecutionStatus.FAILED
+
+
+def _augments(before: Envelope, after: object) -> bool:
+    """A hook may add to the error (a diagnosis), never replace it: same status, code and message."""
+    return (
+        isinstance(after, Envelope) and after.error is not None and before.error is not None
+        and after.status == before.status and after.execution_id == before.execution_id
+        and after.error.code == before.error.code and after.error.message == before.error.message
+    )
 
 
 def _brief(error: ErrorInfo) -> dict[str, Any]:

@@ -92,12 +92,100 @@ class ErrorCode(Enum):
     MODULE_DEPENDENCY_MISSING = (
         "agent.dependency",
         False,
-        "A Python step's module imports a package that is not installed (the message names it).",
+        "A Python step's or agent's module imports a package that is not installed (the message names it).",
+    )
+    UNKNOWN_FRAMEWORK = (
+        "agent.configuration",
+        False,
+        "An `agent` step names a framework other than adk, langchain, custom or noetl (alias playbook).",
+    )
+    INVALID_ENTRYPOINT = (
+        "agent.configuration",
+        False,
+        "An `agent` step's `entrypoint` has the wrong shape for its framework "
+        "(`pkg.module:attr` for Python frameworks, a catalog path for noetl).",
+    )
+    INVALID_ENTRYPOINT_MODE = (
+        "agent.configuration",
+        False,
+        "An `agent` step's `entrypoint_mode` is neither `factory` nor `callable`.",
+    )
+    INVALID_ENTRYPOINT_ARGS = (
+        "agent.configuration",
+        False,
+        "An `agent` step's `entrypoint_args` is not a mapping, or does not fit the factory's signature.",
+    )
+    INVALID_INVOKE_KWARGS = (
+        "agent.configuration",
+        False,
+        "An `agent` step's `invoke_kwargs` is not a mapping (or, for noetl, carries `version`: use `tool.version`).",
+    )
+    INVALID_INVOKE_METHOD = (
+        "agent.configuration",
+        False,
+        "The agent runtime has no such `invoke_method`, or no method the framework can invoke.",
+    )
+    AGENT_OPTION_INVALID = (
+        "agent.configuration",
+        False,
+        "An `agent` step has an unknown key, a key its framework does not use, or a bad `timeout`/`version`.",
+    )
+    PAYLOAD_MISMATCH = (
+        "agent.configuration",
+        False,
+        "An `agent` step's payload does not fit the agent (its signature, or the shape the framework needs).",
+    )
+    INVALID_RUNTIME = (
+        "agent.configuration",
+        False,
+        "The entrypoint (or what its factory returned) is not something the framework can run.",
+    )
+    MCP_SERVER_NOT_FOUND = (
+        "agent.configuration",
+        False,
+        "An `mcp` step names a server that no `kind: McpServer` catalog file defines.",
+    )
+    MCP_TOOL_NOT_FOUND = (
+        "agent.configuration",
+        False,
+        "The MCP server does not list the tool an `mcp` step calls (all pages of tools/list were read).",
     )
     PYTHON_ERROR = (
         "agent.execution",
         False,
         "A Python step raised; the message holds the exception type and text.",
+    )
+    FRAMEWORK_NOT_INSTALLED = (
+        "agent.dependency",
+        False,
+        "An `agent` step's framework needs an optional package that is not installed; the message "
+        "names the extra (`pip install 'agenthub[adk]'` or `'agenthub[langchain]'`).",
+    )
+    AGENT_FACTORY_ERROR = (
+        "agent.execution",
+        False,
+        "An agent's factory raised while building the runtime; the message holds the exception type and text.",
+    )
+    AGENT_ERROR = (
+        "agent.execution",
+        False,
+        "An agent raised (or its runtime reported an error); the message holds the exception type and text.",
+    )
+    MCP_CONNECTION_ERROR = (
+        "agent.execution",
+        True,
+        "The MCP server could not be started or reached, or its connection dropped and reopening it failed.",
+    )
+    MCP_PROTOCOL_ERROR = (
+        "agent.execution",
+        False,
+        "The MCP server answered with a JSON-RPC error, or a result that breaks the protocol or the tool's "
+        "output schema.",
+    )
+    MCP_TOOL_ERROR = (
+        "agent.execution",
+        False,
+        "The MCP tool answered with `isError: true`; the message holds its text content.",
     )
     HTTP_CONNECTION_ERROR = (
         "agent.execution",
@@ -144,6 +232,16 @@ class ErrorCode(Enum):
         "agent.timeout",
         True,
         "A step (one attempt) ran past its `timeout`.",
+    )
+    AGENT_TIMEOUT = (
+        "agent.timeout",
+        True,
+        "An `agent` step's own `timeout` passed before the agent answered (a noetl child is stopped).",
+    )
+    MCP_TIMEOUT = (
+        "agent.timeout",
+        True,
+        "An MCP tool call (with connecting) took longer than the step's or the server's `timeout`.",
     )
     HTTP_TIMEOUT = (
         "agent.timeout",

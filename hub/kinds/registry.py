@@ -1,5 +1,9 @@
 """The registry of step kinds: the built-in ones plus any installed under the entry-point group
-`agenthub.step_kinds` (each entry point names a zero-argument factory returning a step kind)."""
+`agenthub.step_kinds` (each entry point names a zero-argument factory returning a step kind).
+
+A kind may carry a `dsl_model` beside its `config_model`: the strict model of the block as written
+in a playbook, which the catalog checks on load and publishes as the editor schema, when the kind
+checks the rendered block itself at run time to answer with its own codes (the agent kind)."""
 
 from __future__ import annotations
 
@@ -22,12 +26,14 @@ class StepKinds:
 
     @classmethod
     def builtin(cls, *, plugins: bool = True) -> StepKinds:
+        from bridges.agent import AgentKind
         from bridges.http import HttpKind
+        from bridges.mcp_client import McpKind
         from bridges.python import PythonKind
         from hub.kinds.noop import NoopKind
         from hub.kinds.playbook import PlaybookKind
 
-        kinds = cls([NoopKind(), PlaybookKind(), PythonKind(), HttpKind()])
+        kinds = cls([NoopKind(), PlaybookKind(), PythonKind(), HttpKind(), AgentKind(), McpKind()])
         if plugins:
             kinds.load_plugins()
         return kinds
@@ -51,7 +57,10 @@ class StepKinds:
         return sorted(self._kinds)
 
     def tool_specs(self) -> dict[str, ToolKindSpec]:
-        return {n: ToolKindSpec(model=k.config_model, raw_fields=k.raw_fields) for n, k in self._kinds.items()}
+        return {
+            n: ToolKindSpec(model=getattr(k, "dsl_model", k.config_model), raw_fields=k.raw_fields)
+            for n, k in self._kinds.items()
+        }
 
     async def aclose(self) -> None:
         for kind in self._kinds.values():

@@ -1,0 +1,223 @@
+"""The MCP server in-process (the `mcp` Client connected straight to `HubMcpServer.server`): scope
+filtering, schemas, paging, sub-run progress, and the catalog watcher."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client, types
+from mcp.server.auth.middleware.auth_context import auth_context_var
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
+from mcp.shared.exceptions import MCPError
+from mcp_support import ECHO
+
+from catalog.watch import DirectoryWatcher, changed_files, fingerprint
+from hub.mcp_server import HubMcpServer
+from hub.mcp_tools import decode_cursor, encode_cursor, envelope_schema, paginate
+
+GUARDED = """
+apiVersion: agenthub/v1
+kind: Playbook
+metadata: {name: guarded, scopes: ["ops:run"], capabilities: [ops]}
+workflow:
+  - step: s
+    tool: {kind: noop}
+    result: {ok: true}
+"""
+
+WITH_REFS = """
+apiVersion: agenthub/v1
+kind: Playbook
+metadata: {name: with_refs}
+output:
+  type: object
+  $defs:
+    item: {type: object, properties: {n: {type: integer}}, required: [n]}
+  properties:
+    items: {type: array, items: {$ref: "#/$defs/item"}}
+  required: [items]
+workflow:
+  - step: s
+    tool: {kind: noop}
+    result: {items: [{n: 1}, {n: 2}]}
+"""
+
+PARENT = """
+apiVersion: agenthub/v1
+kind: Playbook
+metadata: {name: parent}
+workflow:
+  - step: call
+    tool: {kind: playbook, path: echo}
+    input: {text: hi}
+"""
+
+
+class TokenScopes:
+    """Server middleware standing in for the HTTP auth middleware: every request carries a token
+    with `scopes` (None: no token, as without auth)."""
+
+    def __init__(self) -> None:
+        self.scopes: list[str] | None = None
+
+    async def __call__(self, ctx: Any, call_next: Any) -> Any:
+        if self.scopes is None:
+            return await call_next(ctx)
+        token = AccessToken(token="t", client_id="test", scopes=self.scopes)
+        reset = auth_context_var.set(AuthenticatedUser(token))
+        try:
+            return await call_next(ctx)
+        finally:
+            auth_context_var.reset(reset)
+
+
+@contextlib.asynccontextmanager
+async def serving(hub: Any, **options: Any) -> AsyncIterator[tuple[HubMcpServer, TokenScopes]]:
+    server = HubMcpServer(await hub(), **options)
+    scopes = TokenScopes()
+    server.server.middleware.append(scopes)
+    yield server, scopes
+
+
+async def names(client: Client) -> list[str]:
+    return [t.name for t in (await client.list_tools(cache_mode="refresh")).tools]
+
+
+async def test_token_scopes_filter_what_a_caller_sees_and_calls(hub, write_playbook):
+    write_playbook("echo", ECHO)
+    write_playbook("ops/guarded", GUARDED)
+    async with serving(hub) as (server, token), Client(server.server) as client:
+        assert "guarded" in await names(client)  # no token: no auth configured, everything
+        token.scopes = ["other"]
+        assert "guarded" not in await names(client) and "echo" in await names(client)
+        with pytest.raises(MCPError) as refused:
+            await client.call_tool("guarded", {})
+        assert refused.value.error.code == types.INVALID_PARAMS and "Unknown tool" in refused.value.error.message
+        found = await client.call_tool("hub_find_agents", {"capabilities": ["ops"]})
+        assert found.structured_content == {"agents": [], "total": 0}
+        with pytest.raises(MCPError):
+            await client.read_resource("agenthub://playbooks/ops/guarded")
+        token.scopes = ["ops:run", "other"]
+        assert "guarded" in await names(client)
+        result = await client.call_tool("guarded", {})
+        assert result.structured_content["data"] == {"ok": True}
+        execution_id = result.structured_content["execution_id"]
+        token.scopes = ["other"]  # someone else may not see that execution either
+        status = await client.call_tool("hub_execution_status", {"execution_id": execution_id})
+        assert status.is_error is True
+        with pytest.raises(MCPError):
+            await client.read_resource(f"agenthub://executions/{execution_id}")
+    assert server.visible_tools(frozenset()) == [t for t in server.visible_tools(None) if t.name != "guarded"]
+
+
+async def test_output_schema_with_refs_still_validates(hub, write_playbook):
+    write_playbook("with_refs", WITH_REFS)
+    async with serving(hub) as (server, _), Client(server.server) as client:
+        (tool,) = [t for t in (await client.list_tools()).tools if t.name == "with_refs"]
+        assert tool.output_schema is not None and "$defs" in tool.output_schema
+        result = await client.call_tool("with_refs", {})  # the Client resolves the $ref and validates
+        assert result.structured_content["data"] == {"items": [{"n": 1}, {"n": 2}]}
+
+
+def test_envelope_schema_types_data_only_on_success():
+    from jsonschema import Draft202012Validator
+
+    schema = Draft202012Validator(envelope_schema({"type": "object", "required": ["x"]}))
+    base = {"framework": "noetl", "execution_id": "e", "duration": 0.1}
+    assert schema.is_valid({**base, "status": "ok", "data": {"x": 1}})
+    assert not schema.is_valid({**base, "status": "ok", "data": {}})
+    assert schema.is_valid({**base, "status": "running", "data": None})
+    assert not schema.is_valid({**base, "status": "error", "data": None})  # error needs `error`
+    error = {"kind": "agent.execution", "code": "PYTHON_ERROR", "message": "boom", "retryable": False}
+    assert schema.is_valid({**base, "status": "error", "data": None, "error": error})
+
+
+def test_cursors_are_opaque_and_keyset():
+    items = ["a", "b", "c", "d", "e"]
+    page, cursor = paginate(items, str, None, 2)
+    assert page == ["a", "b"] and cursor is not None and "b" not in cursor
+    assert decode_cursor(cursor) == "b"
+    # an item added before the cursor neither repeats nor shifts the next page
+    page, cursor = paginate(["a", "aa", *items[1:]], str, cursor, 2)
+    assert page == ["c", "d"]
+    assert paginate(items, str, cursor, 2) == (["e"], None)
+    assert paginate(items, str, encode_cursor("zzz"), 2) == ([], None)
+    for bad in ("%%%", encode_cursor("x")[:-1] + "@", "djI6eA"):  # not base64 / not ours
+        with pytest.raises(MCPError) as refused:
+            decode_cursor(bad)
+        assert refused.value.error.code == types.INVALID_PARAMS
+
+
+async def test_sub_run_steps_show_up_in_progress(hub, write_playbook):
+    write_playbook("echo", ECHO)
+    write_playbook("parent", PARENT)
+    seen: list[str | None] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append(message)
+
+    async with serving(hub) as (server, _), Client(server.server) as client:
+        result = await client.call_tool("parent", {}, progress_callback=on_progress)
+        assert result.structured_content["data"] == {"text": "hi", "length": 2}
+    assert seen == ["step call started", "step echo/echo started", "step echo/echo finished", "step call finished"]
+
+
+def test_fingerprint_sees_playbook_files_only(tmp_path: Path):
+    (tmp_path / "a.yaml").write_text("a")
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / ".hidden.yaml").write_text("x")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "b.yaml").write_text("x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.yml").write_text("c")
+    before = fingerprint(tmp_path)
+    assert set(before) == {"a.yaml", "sub/c.yml"}
+    (tmp_path / "a.yaml").write_text("aa")
+    (tmp_path / "sub" / "c.yml").unlink()
+    (tmp_path / "d.yaml").write_text("d")
+    assert changed_files(before, fingerprint(tmp_path)) == {"a.yaml", "sub/c.yml", "d.yaml"}
+    assert fingerprint(tmp_path / "missing") == {}
+
+
+async def test_directory_watcher_yields_each_change(tmp_path: Path):
+    watcher = DirectoryWatcher(tmp_path, interval=0.02)
+    changes = watcher.changes(await watcher.scan())
+    (tmp_path / "new.yaml").write_text("x")
+    with anyio.fail_after(5):
+        assert await anext(changes) == {"new.yaml"}
+    (tmp_path / "new.yaml").unlink()
+    with anyio.fail_after(5):
+        assert await anext(changes) == {"new.yaml"}
+    await changes.aclose()
+
+
+async def test_hub_watch_reloads_and_keeps_a_broken_edit_out(hub, write_playbook, caplog):
+    echo = write_playbook("echo", ECHO)
+    instance = await hub()
+    changed = anyio.Event()
+    calls: list[int] = []
+
+    async def on_change() -> None:
+        calls.append(instance.catalog.generation)
+        changed.set()
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(lambda: instance.watch(on_change, interval=0.05))
+        await anyio.sleep(0.1)
+        echo.write_text(ECHO.replace("kind: python", "kind: nope"))
+        with anyio.fail_after(5):
+            while not any("nope" in r.getMessage() for r in caplog.records):
+                await anyio.sleep(0.05)
+        assert calls == [] and instance.catalog.get("echo").version == 1
+        echo.write_text(ECHO.replace("Echoes a text", "Says a text"))
+        with anyio.fail_after(5):
+            await changed.wait()
+        assert instance.catalog.get("echo").description == "Says a text with its length."
+        tasks.cancel_scope.cancel()
+    assert len(calls) == 1
