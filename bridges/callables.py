@@ -9,7 +9,9 @@ Shared by `python` steps and the agent frameworks. Two ideas live here:
   whole payload goes to one input-like parameter (`input`, `payload`, `state`, `request`,
   `message`, ... in that order of preference); a payload that is not a mapping may also go to the
   callable's only parameter. Anything else is a `PlanError` that says what does not fit. Keys are
-  never silently dropped: a typo must not become a default.
+  never silently dropped: a typo must not become a default. And a mapping is not passed whole
+  when some of its keys name parameters (the author meant to spread it and got a key wrong), nor
+  to a parameter annotated `str`.
 - **Calling.** `call` awaits coroutine functions on the loop, runs plain functions in a worker
   thread (a slow or blocking agent never stalls other runs), and drains generators (sync ones in
   the thread, async ones on the loop) into a list. A sync function that returns an awaitable or an
@@ -26,7 +28,7 @@ from typing import Any
 
 INPUT_LIKE = (
     "input", "payload", "state", "request", "message", "query", "inputs", "messages",
-    "prompt", "text", "data", "content", "new_message", "new_input",
+    "new_message", "new_input", "content", "prompt",
 )
 """Parameter names that take a whole payload, in order of preference."""
 
@@ -97,9 +99,19 @@ def plan_call(fn: Callable[..., Any], payload: Any, extra: Mapping[str, Any] | N
         if not spread_problems:
             return CallPlan(kwargs=merged, rule="spread")
     params = signature.parameters
+    aimed = isinstance(payload, Mapping) and bool(
+        {k for k in payload if k in params and k not in INPUT_LIKE}
+    )
+    passed_over = ""
     for name in INPUT_LIKE:
         param = params.get(name)
         if param is None or name in extra or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if aimed:
+            passed_over = f"its keys name parameters, so it is not passed whole to {name!r}"
+            continue
+        if _wants_str(param) and not isinstance(payload, str):
+            passed_over = f"{name!r} takes a str, not the whole payload"
             continue
         rule = f"whole payload as {name!r}"
         if param.kind is param.POSITIONAL_ONLY:
@@ -124,11 +136,18 @@ def plan_call(fn: Callable[..., Any], payload: Any, extra: Mapping[str, Any] | N
         if any(p.kind is p.VAR_POSITIONAL for p in params.values()):
             return CallPlan(args=(payload,), kwargs=extra, rule="positional")
     fit = f": {'; '.join(spread_problems)}" if spread_problems else ""
-    shape = "payload keys do not fit" if isinstance(payload, Mapping) else f"a {type(payload).__name__} payload does not fit"
-    raise PlanError(
-        f"{shape} {describe(fn, signature)}{fit}; and it has no input-like parameter "
-        f"({', '.join(INPUT_LIKE[:6])}, ...) to take the whole payload"
+    if isinstance(payload, Mapping):
+        shape = "payload keys do not fit"
+    else:
+        shape = f"a {type(payload).__name__} payload does not fit"
+    whole = passed_over or (
+        f"it has no input-like parameter ({', '.join(INPUT_LIKE[:6])}, ...) to take the whole payload"
     )
+    raise PlanError(f"{shape} {describe(fn, signature)}{fit}; and {whole}")
+
+
+def _wants_str(param: inspect.Parameter) -> bool:
+    return param.annotation in (str, "str")
 
 
 def _without(signature: inspect.Signature, name: str) -> inspect.Signature:
@@ -136,12 +155,17 @@ def _without(signature: inspect.Signature, name: str) -> inspect.Signature:
 
 
 def is_async(fn: Callable[..., Any]) -> bool:
-    """A coroutine function, or an object whose `__call__` is one."""
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+    """A coroutine function, or an object whose class's `__call__` is one."""
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(_dunder_call(fn))
 
 
 def is_async_generator(fn: Callable[..., Any]) -> bool:
-    return inspect.isasyncgenfunction(fn) or inspect.isasyncgenfunction(getattr(fn, "__call__", None))
+    return inspect.isasyncgenfunction(fn) or inspect.isasyncgenfunction(_dunder_call(fn))
+
+
+def _dunder_call(fn: Callable[..., Any]) -> Any:
+    """The `__call__` its class defines (a function for instances of Python classes)."""
+    return inspect.getattr_static(type(fn), "__call__", None)
 
 
 async def call(fn: Callable[..., Any], args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None) -> Any:

@@ -6,8 +6,8 @@ examples and tests.
 Tools: `echo` (structured output `{text, length}`), `add` (structured `{sum}`), `shout` (text only),
 `fail` (answers `isError: true` with the given message), `slow` (sleeps, reporting progress) and
 `whoami` (the server's process id and how many handshakes it answered, `initialize` or
-`server/discover`: a client that keeps its session sees the same pid and one handshake). `--page-size` sets how many tools one
-tools/list page holds, to exercise cursor pagination.
+`server/discover`: a client that keeps its session sees the same pid and one handshake).
+`--page-size` sets how many tools one tools/list page holds, to exercise cursor pagination.
 """
 
 from __future__ import annotations

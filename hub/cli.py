@@ -525,7 +525,7 @@ async def _diagnose(args: argparse.Namespace, config: HubConfig) -> int:
     knobs = _knobs(args)
     async with Hub(config) as hub:
         try:
-            diagnosis = await diagnose_execution(hub, args.id, knobs=knobs)
+            diagnosis = await diagnose_execution(hub, args.id, knobs=knobs, providers=hub.troubleshoot.providers)
         except ExecutionNotFound:
             raise UsageError(f"no execution {args.id!r} in {config.db}") from None
         except NotDiagnosable as exc:

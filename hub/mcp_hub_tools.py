@@ -28,6 +28,7 @@ from hub.report import execution_report
 FIND_AGENTS = "hub_find_agents"
 EXECUTION_STATUS = "hub_execution_status"
 CANCEL_EXECUTION = "hub_cancel_execution"
+DIAGNOSE_EXECUTION = "hub_diagnose_execution"
 POLL_INTERVAL = 0.1
 MAX_WAIT = 300.0
 CANCEL_WAIT = 5.0
@@ -123,6 +124,37 @@ HUB_TOOLS: list[types.Tool] = [
         ),
     ),
 ]
+
+# -- troubleshoot: hub_diagnose_execution (the on-demand diagnosis of troubleshoot.ondemand) ------
+HUB_TOOLS.append(types.Tool(
+    name=DIAGNOSE_EXECUTION,
+    title="Diagnose a failed execution",
+    description=(
+        "Why did an execution fail? Classifies it (transient_5xx, auth, rate_limit, bad_request, timeout, "
+        "infra, configuration, dependency, input_validation, tool_error, cancelled, unknown) with a root "
+        "cause, a suggested action and a pooled confidence: rules first, then the local Ollama model, then "
+        "OpenAI when unsure. Works whatever the auto-troubleshoot opt-in says; records a diagnosis.finished event."
+    ),
+    input_schema=_object({
+        "execution_id": _ID,
+        "escalate_to": {"enum": ["openai", "none"], "description": "Override the configured escalation target."},
+        "budget": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_WAIT,
+                   "description": "Seconds for the whole diagnosis (default: the configured budget)."},
+    }, ["execution_id"]),
+    output_schema=_object({
+        "execution_id": {"type": "string"},
+        "category": {"type": "string"},
+        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+        "root_cause": {"type": "string"},
+        "suggested_action": {"type": "string"},
+        "source": {"type": "string", "description": "The tier whose answer was kept."},
+        "escalated": {"type": "boolean"},
+        "tiers": {"type": "array", "items": {"type": "object"}},
+        "error": ERROR_SCHEMA,
+    }, closed=False),
+    annotations=types.ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False,
+                                      open_world_hint=True),
+))
 HUB_TOOL_NAMES = frozenset(tool.name for tool in HUB_TOOLS)
 _SCHEMAS = {tool.name: tool.input_schema for tool in HUB_TOOLS}
 
@@ -159,6 +191,7 @@ class HubTools:
             FIND_AGENTS: self.find_agents,
             EXECUTION_STATUS: self.execution_status,
             CANCEL_EXECUTION: self.cancel_execution,
+            DIAGNOSE_EXECUTION: self.diagnose_execution,
         }
 
     async def call(self, name: str, arguments: dict[str, Any], scopes: frozenset[str] | None) -> types.CallToolResult:
@@ -233,3 +266,20 @@ class HubTools:
         text = (f"{record.id} {record.status.value}" if record.status.finished
                 else f"{record.id}: cancel requested; still {record.status.value} after {CANCEL_WAIT:g}s")
         return _ok(text, {"execution_id": record.id, "status": record.status.value, "cancelled": stopped})
+
+    async def diagnose_execution(self, args: dict[str, Any], scopes: frozenset[str] | None) -> types.CallToolResult:
+        """`hub_diagnose_execution`: troubleshoot.ondemand.diagnose_execution for one visible execution."""
+        from catalog.model import TroubleshootKnobs
+        from troubleshoot.diagnosis import render_diagnosis
+        from troubleshoot.ondemand import NotDiagnosable, diagnose_execution
+
+        record = await self._visible_record(args["execution_id"], scopes)
+        if record is None:
+            return _failure(f"input.execution_id: no execution matches {args['execution_id']!r}")
+        knobs = TroubleshootKnobs(escalate_to=args.get("escalate_to"), budget=args.get("budget"))
+        try:
+            diagnosis = await diagnose_execution(self.hub, record.id, knobs=knobs, providers=self.hub.troubleshoot.providers)
+        except NotDiagnosable as exc:
+            return _failure(f"input.execution_id: {exc}")
+        text = render_diagnosis(diagnosis, execution_id=record.id, playbook=record.playbook_path)
+        return _ok(text, {"execution_id": record.id, **diagnosis.to_dict()}, execution_link(record.id))

@@ -39,6 +39,7 @@ from hub.errors import ErrorCode
 from hub.mcp_tools import caller_scopes, may_use, paginate
 from hub.openapi import Answer, Endpoint, PathParam, openapi_document
 from hub.records import EventRecord, ExecutionRecord
+from troubleshoot.diagnosis import ExecutionDiagnosis
 from hub.rest_models import (
     ApiErrorBody,
     AuthErrorBody,
@@ -252,6 +253,15 @@ class RestApi:
                        403: forbidden, 404: not_found,
                        409: Answer("It had already finished (`ALREADY_FINISHED`).", ApiErrorBody)},
                       tag="executions", query=CancelQuery, path_params=(execution_id,)), self.cancel),
+            (Endpoint("POST", "/api/executions/{execution_id}/diagnose", "diagnose_execution",
+                      "Diagnose a failed execution",
+                      {200: Answer("The diagnosis (also recorded as a `diagnosis.finished` event).", ExecutionDiagnosis),
+                       403: forbidden, 404: not_found,
+                       409: Answer("It did not fail: it succeeded or still runs (`NOT_FAILED`).", ApiErrorBody)},
+                      description="Rules first, then the local Ollama model, then OpenAI when the pooled confidence "
+                                  "is below the threshold; the configured troubleshoot settings apply, whatever the "
+                                  "auto-troubleshoot opt-in says.",
+                      tag="executions", path_params=(execution_id,)), self.diagnose),
         ]
 
     def routes(self, wrap: Callable[[ASGIApp], ASGIApp]) -> list[Route]:
@@ -441,6 +451,23 @@ class RestApi:
                 break
             await asyncio.sleep(CANCEL_POLL_INTERVAL)
         return self._envelope_response(request, envelope)
+
+    # -- troubleshoot ----------------------------------------------------------------------------
+
+    async def diagnose(self, request: Request) -> Response:
+        """POST /api/executions/{id}/diagnose: troubleshoot.ondemand.diagnose_execution."""
+        from troubleshoot.ondemand import NotDiagnosable, diagnose_execution
+
+        record = await self._record(request.path_params["execution_id"])
+        refused = self._check_record(record)
+        if refused is not None:
+            return refused
+        try:
+            diagnosis = await diagnose_execution(self.hub, record.id, providers=self.hub.troubleshoot.providers)
+        except NotDiagnosable as exc:
+            raise ApiProblem(409, "NOT_FAILED", str(exc), {"status": record.status.value}) from None
+        body = ExecutionDiagnosis(execution_id=record.id, **diagnosis.model_dump())
+        return JSONResponse(body.model_dump(mode="json", exclude_none=True))
 
 
 def _summary(entry: CatalogEntry) -> CatalogEntrySummary:

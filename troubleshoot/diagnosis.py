@@ -90,6 +90,13 @@ class Diagnosis(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
+class ExecutionDiagnosis(Diagnosis):
+    """A diagnosis with the execution it is about: what the CLI's `--json`, the hub MCP tool and
+    the REST endpoint answer with."""
+
+    execution_id: str
+
+
 def render_diagnosis(diagnosis: Diagnosis, *, execution_id: str | None = None, playbook: str | None = None) -> str:
     """A few lines for a terminal (the CLI) or an MCP text block."""
     head = " ".join(x for x in ("diagnosis of", execution_id, f"({playbook})" if playbook else None) if x)

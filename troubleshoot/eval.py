@@ -134,7 +134,7 @@ def _p95(values: Sequence[float]) -> float:
 
 def _per_category(cases: Sequence[Case], correct: Sequence[bool]) -> dict[str, float]:
     seen: dict[str, list[bool]] = {}
-    for case, ok in zip(cases, correct):
+    for case, ok in zip(cases, correct, strict=True):
         seen.setdefault(case.category.value, []).append(ok)
     return {k: round(sum(v) / len(v), 4) for k, v in sorted(seen.items())}
 
@@ -166,8 +166,8 @@ async def _ask_all(tier: Tier, cases: Sequence[Case], timeout: float, concurrenc
 
 
 def _score(cases: Sequence[Case], answers: Sequence[TierAnswer]) -> TierScore:
-    correct = [a.answer is not None and a.answer.category is c.category for c, a in zip(cases, answers)]
-    pairs = [(a.answer.confidence, ok) for a, ok in zip(answers, correct) if a.answer is not None]
+    correct = [a.answer is not None and a.answer.category is c.category for c, a in zip(cases, answers, strict=True)]
+    pairs = [(a.answer.confidence, ok) for a, ok in zip(answers, correct, strict=True) if a.answer is not None]
     latencies = [a.run.latency for a in answers]
     return TierScore(
         model=next((a.run.model for a in answers if a.run.model), None),
@@ -225,18 +225,18 @@ async def evaluate(
             local=(lambda a=local[i]: _Replay("ollama", a)) if local else None,
             remote=(lambda a=remote[i]: _Replay("openai", a)) if remote else None,
         ))
-    correct = [d.category is c.category for d, c in zip(diagnoses, cases)]
+    correct = [d.category is c.category for d, c in zip(diagnoses, cases, strict=True)]
     baseline = None
     if recorded["ollama"] and recorded["openai"]:
         baseline = round(sum(
             _noetl_policy(local, remote, settings.confidence_threshold) is case.category
-            for case, local, remote in zip(cases, recorded["ollama"], recorded["openai"])
+            for case, local, remote in zip(cases, recorded["ollama"], recorded["openai"], strict=True)
         ) / len(cases), 4)
     latencies = [sum(t.latency for t in d.tiers) for d in diagnoses]
     cascade = CascadeScore(
         accuracy=round(sum(correct) / len(cases), 4),
         escalation_rate=round(sum(d.escalated for d in diagnoses) / len(cases), 4),
-        ece=ece([(d.confidence, ok) for d, ok in zip(diagnoses, correct)]),
+        ece=ece([(d.confidence, ok) for d, ok in zip(diagnoses, correct, strict=True)]),
         local_rate=round(sum(any(t.tier == "ollama" for t in d.tiers) for d in diagnoses) / len(cases), 4),
         mean_latency=round(sum(latencies) / len(latencies), 4),
         p95_latency=_p95(latencies),

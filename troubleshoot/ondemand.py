@@ -10,6 +10,7 @@ what the run answered at the time).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -117,7 +118,7 @@ async def diagnose_execution(
         raise NotDiagnosable(f"execution {record.id} {record.status.value}; there is no failure to diagnose")
     entry = hub.catalog.get(record.playbook_path, record.playbook_version)
     settings = settings_for(record, entry, server=hub.config.troubleshoot, knobs=knobs, environ=environ)
-    keychain = _keychain(entry)
+    keychain = await asyncio.to_thread(_keychain, entry)  # may read secret files
     scrubber = Scrubber(keychain.values())
     signal = await collect_signal(hub.store, record, scrubber=scrubber)
     diagnosis = await diagnose_signal(signal, settings, keychain=keychain, providers=providers)

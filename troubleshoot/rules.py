@@ -199,7 +199,7 @@ _NET = r"connection reset|econnreset|network is unreachable|no route to host|bro
 
 def _connection(s: FailureSignal) -> RuleVerdict | None:
     text = _text(s)
-    recorded = s.error_code == "HTTP_CONNECTION_ERROR"
+    recorded = s.error_code in ("HTTP_CONNECTION_ERROR", "MCP_CONNECTION_ERROR")
     target = _target(s)
     if _has(_DNS, text):
         return _verdict("dns", Category.INFRA, 0.9 if recorded else 0.84,
@@ -292,6 +292,11 @@ def _tool_codes(s: FailureSignal) -> RuleVerdict | None:
         return _verdict("response_invalid", Category.TOOL_ERROR, 0.78,
                         f"{_target(s)} answered with something other than the JSON the step asked for.",
                         "Check the endpoint (it may return an HTML error page) or set `response: text`.")
+    if s.error_code in ("MCP_PROTOCOL_ERROR", "MCP_TOOL_ERROR"):
+        what = "answered outside the MCP protocol" if s.error_code == "MCP_PROTOCOL_ERROR" else "reported an error"
+        return _verdict("mcp_tool", Category.TOOL_ERROR, 0.65,
+                        f"The MCP tool called by {_where(s)} {what}: {s.error_message[:160]}",
+                        "Check the remote MCP server's tool and the arguments the step passes.")
     if s.error_code == "PYTHON_ERROR":
         return _verdict("python_error", Category.TOOL_ERROR, 0.65,
                         f"{_where(s).capitalize()} raised: {s.error_message[:160]}",

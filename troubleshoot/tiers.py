@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from bridges.llm.base import LlmProvider, Outcome, short
 from troubleshoot.categories import Category
 from troubleshoot.diagnosis import ModelAnswer, TierName, TierRun, answer_schema
-from troubleshoot.rules import NO_MATCH_CONFIDENCE, classify
+from troubleshoot.rules import classify
 from troubleshoot.signal import FailureSignal
 
 SYSTEM_PROMPT = """You diagnose failed runs of an automation hub that executes YAML playbooks \
@@ -125,5 +125,3 @@ def default_provider(tier: TierName, model: str, api_key: str | None) -> LlmProv
 
     return OpenAIProvider(model, api_key=api_key, schema_name="diagnosis")
 
-
-__all__ = ["NO_MATCH_CONFIDENCE", "ModelTier", "RuleTier", "Tier", "TierAnswer", "default_provider"]

@@ -82,12 +82,16 @@ class AgentKind:
 
     async def run(self, call: StepCall) -> dict[str, Any]:
         started = time.monotonic()
-        block = dict(call.config.model_extra or {})
+        given = call.config  # the engine's AgentToolBlock; an embedding caller may pass AgentConfig
+        if isinstance(given, AgentConfig):
+            block = given.model_dump(exclude_unset=True)
+        else:
+            block = dict(given.model_extra or {})
         facts = _facts(block, call)
         execution_id: str | None = None
         run_duration: float | None = None
         try:
-            config = parse_config(block)
+            config = given if isinstance(given, AgentConfig) else parse_config(block)
             outcome = await self._run(config, call)
         except ConfigProblem as problem:
             error = problem.error

@@ -12,10 +12,34 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.envelope import Envelope, ErrorInfo
+from hub.errors import ErrorCode
 
 AGENT_KIND = "agent"
 """The envelope's `framework` when the block names none the hub knows (the tool kind, as for other
 non-agent steps)."""
+
+ERROR_CODES: tuple[ErrorCode, ...] = (
+    ErrorCode.UNKNOWN_FRAMEWORK,
+    ErrorCode.INVALID_ENTRYPOINT,
+    ErrorCode.INVALID_ENTRYPOINT_MODE,
+    ErrorCode.INVALID_ENTRYPOINT_ARGS,
+    ErrorCode.INVALID_INVOKE_KWARGS,
+    ErrorCode.INVALID_INVOKE_METHOD,
+    ErrorCode.AGENT_OPTION_INVALID,
+    ErrorCode.PAYLOAD_MISMATCH,
+    ErrorCode.INVALID_RUNTIME,
+    ErrorCode.ENTRYPOINT_NOT_FOUND,
+    ErrorCode.FRAMEWORK_NOT_INSTALLED,
+    ErrorCode.MODULE_DEPENDENCY_MISSING,
+    ErrorCode.AGENT_FACTORY_ERROR,
+    ErrorCode.AGENT_ERROR,
+    ErrorCode.PLAYBOOK_FAILED,
+    ErrorCode.INTERNAL_ERROR,
+    ErrorCode.AGENT_TIMEOUT,
+    ErrorCode.DEADLINE_EXCEEDED,
+    ErrorCode.CANCELLED,
+)
+"""Every code an agent step can answer with (docs/agents.md lists them, checked by a test)."""
 
 
 @dataclass(frozen=True)
@@ -57,12 +81,19 @@ class EnvelopeFacts:
         )
 
     def failed(
-        self, error: ErrorInfo, duration: float, *, execution_id: str | None = None, run_duration: float | None = None
+        self,
+        error: ErrorInfo,
+        duration: float,
+        *,
+        execution_id: str | None = None,
+        run_duration: float | None = None,
     ) -> Envelope:
         """The error envelope; `error.details` also carries framework, entrypoint and duration so
         the execution's own error (which keeps only `error`) still says where it came from."""
         took = round(run_duration if run_duration is not None else duration, 6)
-        details = {"framework": self.framework, "entrypoint": self.entrypoint, "duration": took, **(error.details or {})}
+        details = {
+            "framework": self.framework, "entrypoint": self.entrypoint, "duration": took, **(error.details or {})
+        }
         return Envelope(
             status="error",
             framework=self.framework,

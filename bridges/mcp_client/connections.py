@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-
 from mcp import Client, MCPError
 from mcp.types import Tool
 
@@ -174,9 +172,6 @@ class McpPool:
         if self._connections.get(connection.target.name) is connection:
             del self._connections[connection.target.name]
         await connection.close()
-
-    def open_servers(self) -> Sequence[str]:
-        return sorted(name for name, c in self._connections.items() if c.usable)
 
     async def aclose(self) -> None:
         connections, self._connections = list(self._connections.values()), {}

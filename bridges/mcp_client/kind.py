@@ -48,6 +48,19 @@ from hub.steps import StepCall
 from hub.templates import Templates
 
 ServerLookup = Callable[[str], McpServerEntry | None]
+ERROR_CODES: tuple[ErrorCode, ...] = (
+    ErrorCode.STEP_CONFIG_INVALID,
+    ErrorCode.MCP_SERVER_NOT_FOUND,
+    ErrorCode.MCP_TOOL_NOT_FOUND,
+    ErrorCode.KEYCHAIN_MISSING,
+    ErrorCode.TEMPLATE_ERROR,
+    ErrorCode.MCP_CONNECTION_ERROR,
+    ErrorCode.MCP_PROTOCOL_ERROR,
+    ErrorCode.MCP_TOOL_ERROR,
+    ErrorCode.MCP_TIMEOUT,
+    ErrorCode.DEADLINE_EXCEEDED,
+)
+"""Every code an mcp step can fail with (docs/agents.md lists them, checked by a test)."""
 MESSAGE_LIMIT = 2000
 """Characters of a tool's error text kept in the message."""
 _TRANSPORT_ERRORS = (

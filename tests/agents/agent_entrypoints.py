@@ -250,3 +250,12 @@ def adk_parts_agent() -> Any:
         return LlmResponse(content=types.Content(role="model", parts=[types.Part(text=text)]))
 
     return LlmAgent(name="parts", model=_adk_model(reply))
+
+
+def ask(query: str, top_k: int = 3) -> dict[str, Any]:
+    """An input-like name typed `str`: a mapping payload is not forced into it."""
+    return {"query": query, "top_k": top_k}
+
+
+def respond(message: Any, history: list[Any] | None = None) -> dict[str, Any]:
+    return {"message": message, "history": history}

@@ -61,7 +61,8 @@ asyncio.run(main())
 def run_hub(tmp_path: Path, catalog: Path, runs: dict[str, Any], *, hide: bool) -> dict[str, Any]:
     driver = tmp_path / "driver.py"
     driver.write_text(textwrap.dedent(DRIVER.format(optional=OPTIONAL)))
-    code = (HIDE if hide else "") + "\nimport runpy, sys\nsys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n"
+    run = "\nimport runpy, sys\nsys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n"
+    code = (HIDE if hide else "") + run
     done = subprocess.run(
         [sys.executable, "-c", code, str(driver), str(catalog), str(tmp_path / "hub.db"), json.dumps(runs)],
         cwd=REPO, capture_output=True, text=True, timeout=120,

@@ -18,7 +18,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 ERAS = {"legacy": "2025-11-25", "auto": "2026-07-28"}
-HUB_TOOLS = {"hub_find_agents", "hub_execution_status", "hub_cancel_execution"}
+HUB_TOOLS = {"hub_find_agents", "hub_execution_status", "hub_cancel_execution", "hub_diagnose_execution"}
 PLAYBOOK_TOOLS = {"echo", "failing", "slow", "searcher", "summarizer", "twice"}  # `charge` needs a scope
 
 

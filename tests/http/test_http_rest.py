@@ -298,6 +298,7 @@ def test_openapi_document_is_openapi_3_1_with_every_path(openapi):
     assert set(openapi["paths"]) == {
         "/api/catalog", "/api/catalog/{path}", "/api/agents", "/api/executions", "/api/executions/{execution_id}",
         "/api/executions/{execution_id}/events", "/api/executions/{execution_id}/cancel", "/api/openapi.json",
+        "/api/executions/{execution_id}/diagnose",
     }
     assert set(openapi["paths"]["/api/executions"]) == {"get", "post"}
     execute = openapi["paths"]["/api/executions"]["post"]

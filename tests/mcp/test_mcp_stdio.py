@@ -18,7 +18,7 @@ from mcp import types
 from mcp.shared.exceptions import MCPError
 from mcp_support import ECHO, REPO, agenthub_json, eventually
 
-HUB_TOOLS = {"hub_find_agents", "hub_execution_status", "hub_cancel_execution"}
+HUB_TOOLS = {"hub_find_agents", "hub_execution_status", "hub_cancel_execution", "hub_diagnose_execution"}
 
 
 async def list_all(client: Any) -> list[types.Tool]:

@@ -137,7 +137,7 @@ def _playbook(name: str, steps: str, *, extra: str = "") -> str:
 
 def _http(name: str, url: str, *, method: str = "GET", attempts: int = 1, timeout: float | None = None,
           response: str | None = None, headers: str | None = None, extra: str = "") -> str:
-    lines = [f"- step: call", "  tool:", "    kind: http", f"    method: {method}", f"    url: \"{url}\""]
+    lines = ["- step: call", "  tool:", "    kind: http", f"    method: {method}", f"    url: \"{url}\""]
     if timeout is not None:
         lines.append(f"    timeout: {timeout}")
     if response:
@@ -195,7 +195,8 @@ class Builder:
 
         self.cases.append((f"{label}/{slug}", label, note, run or default))
 
-    def define(self) -> None:  # noqa: PLR0915 - one list of scenarios reads best as one list
+    def define(self) -> None:
+        """Every scenario, by category (one long list reads best as one list)."""
         u, closed = self.server.url, f"http://127.0.0.1:{_closed_port()}"
 
         def status(code: int) -> str:
@@ -427,14 +428,31 @@ class Builder:
                 assert record is not None and record.envelope and record.envelope.get("error"), (case_id, record)
                 signal = await collect_signal(hub.store, record, scrubber=Scrubber([TOKEN]))
                 out.append({"id": case_id, "category": label, "origin": "run", "note": note,
-                            "signal": _stable(signal)})
+                            "signal": _stable(signal, case_id, self.root)})
         return out
 
 
-def _stable(signal: FailureSignal) -> dict[str, Any]:
-    """The signal as JSON, with loopback ports replaced so a rebuild gives the same text."""
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\b")
+
+
+def _stable(signal: FailureSignal, case_id: str, root: Path) -> dict[str, Any]:
+    """The signal as JSON with what changes from build to build replaced, so a rebuild gives the
+    same bytes: loopback ports, execution ids (renumbered per case), the temporary directory and
+    the interpreter's paths."""
     text = json.dumps(signal.model_dump(mode="json", exclude_none=True, exclude_defaults=True))
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+    text = re.sub(r"'127\.0\.0\.1', \d+", "'127.0.0.1', PORT", text)
+    text = re.sub(r"<inline python step [0-9a-f]+>", "<inline python step>", text)
+    seen: dict[str, str] = {}
+    digest = hashlib.sha256(case_id.encode()).hexdigest()[:12]
+
+    def renumber(match: re.Match[str]) -> str:
+        return seen.setdefault(match.group(0), f"0190c0de-{len(seen) + 1:04d}-7000-8000-{digest}")
+
+    text = _UUID.sub(renumber, text)
+    for path, name in ((str(root), "/tmp/agenthub-corpus"), (sys.prefix, "/venv"), (str(REPO), "/repo"),
+                       (sys.base_prefix, "/python")):
+        text = text.replace(json.dumps(path)[1:-1], name)
     return json.loads(text)
 
 
@@ -453,23 +471,23 @@ def _recorded(case_id: str, label: str, note: str, **signal: Any) -> dict[str, A
 RECORDED: list[dict[str, Any]] = [
     _recorded("transient_5xx/langchain-openai-500", "transient_5xx", "LangChain agent, OpenAI 500",
               playbook="agents/support_triage", failed_step="triage", tool_kind="agent", framework="langchain",
-              error_code="AGENT_EXECUTION_FAILED", exception_type="openai.InternalServerError",
+              error_code="AGENT_ERROR", exception_type="openai.InternalServerError",
               error_message="openai.InternalServerError: Error code: 500 - {'error': {'message': 'The server had an error while processing your request. Sorry about that!', 'type': 'server_error'}}"),
     _recorded("transient_5xx/anthropic-overloaded", "transient_5xx", "custom agent, Anthropic 529 overloaded",
               playbook="agents/summarise", failed_step="summarise", tool_kind="agent", framework="custom",
-              error_code="AGENT_EXECUTION_FAILED", exception_type="anthropic.InternalServerError",
+              error_code="AGENT_ERROR", exception_type="anthropic.InternalServerError",
               error_message="anthropic.InternalServerError: Error code: 529 - {'type': 'error', 'error': {'type': 'overloaded_error', 'message': 'Overloaded'}}"),
     _recorded("auth/adk-permission-denied", "auth", "ADK agent, Gemini 403",
               playbook="agents/research", failed_step="research", tool_kind="agent", framework="adk",
-              error_code="AGENT_EXECUTION_FAILED", exception_type="google.genai.errors.ClientError",
+              error_code="AGENT_ERROR", exception_type="google.genai.errors.ClientError",
               error_message="403 PERMISSION_DENIED. {'error': {'code': 403, 'message': 'Permission denied on resource project demo-project.', 'status': 'PERMISSION_DENIED'}}"),
     _recorded("rate_limit/langchain-openai-quota", "rate_limit", "LangChain agent, OpenAI quota",
               playbook="agents/support_triage", failed_step="triage", tool_kind="agent", framework="langchain",
-              error_code="AGENT_EXECUTION_FAILED", exception_type="openai.RateLimitError", retryable=True,
+              error_code="AGENT_ERROR", exception_type="openai.RateLimitError", retryable=True,
               error_message="openai.RateLimitError: Error code: 429 - {'error': {'message': 'You exceeded your current quota, please check your plan and billing details.', 'type': 'insufficient_quota'}}"),
     _recorded("bad_request/openai-context-length", "bad_request", "OpenAI 400 context length",
               playbook="agents/summarise", failed_step="summarise", tool_kind="agent", framework="langchain",
-              error_code="AGENT_EXECUTION_FAILED", exception_type="openai.BadRequestError",
+              error_code="AGENT_ERROR", exception_type="openai.BadRequestError",
               error_message="openai.BadRequestError: Error code: 400 - {'error': {'message': \"This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens.\", 'code': 'context_length_exceeded'}}"),
     _recorded("infra/disk-full", "infra", "export step, disk full",
               playbook="reports/nightly_export", failed_step="write_csv", tool_kind="python", framework="python",
@@ -484,13 +502,21 @@ RECORDED: list[dict[str, Any]] = [
               playbook="integrations/crm_sync", failed_step="pull", tool_kind="http", framework="http",
               error_code="HTTP_CONNECTION_ERROR", retryable=True,
               error_message="GET https://crm.internal.example/api/contacts: ConnectError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate in certificate chain (_ssl.c:1006)"),
+    _recorded("infra/mcp-server-down", "infra", "the remote MCP server is not running",
+              playbook="integrations/search", failed_step="search", tool_kind="mcp", framework="mcp",
+              error_code="MCP_CONNECTION_ERROR", retryable=True,
+              error_message="MCP server 'search' at http://search-mcp.internal:8931/mcp: ConnectError: All connection attempts failed"),
+    _recorded("timeout/mcp-tool-slow", "timeout", "a remote MCP tool does not answer in time",
+              playbook="integrations/search", failed_step="search", tool_kind="mcp", framework="mcp",
+              error_kind="agent.timeout", error_code="MCP_TIMEOUT", retryable=True,
+              error_message="tool 'web_search' on MCP server 'search' did not answer within 30s"),
     _recorded("dependency/adk-not-installed", "dependency", "agent framework not installed",
               playbook="agents/research", failed_step="research", tool_kind="agent", framework="adk",
               error_kind="agent.dependency", error_code="FRAMEWORK_NOT_INSTALLED",
               error_message="framework 'adk' needs the package google-adk, which is not installed (pip install google-adk)"),
     _recorded("dependency/tiktoken", "dependency", "LangChain asks for tiktoken",
               playbook="agents/summarise", failed_step="count_tokens", tool_kind="agent", framework="langchain",
-              error_code="AGENT_EXECUTION_FAILED", exception_type="ImportError",
+              error_code="AGENT_ERROR", exception_type="ImportError",
               error_message="ImportError: Could not import tiktoken python package. This is needed in order to calculate get_num_tokens. Please install it with `pip install tiktoken`."),
     _recorded("input_validation/mcp-tool-arguments", "input_validation", "a remote MCP tool rejects the arguments",
               playbook="integrations/search", failed_step="search", tool_kind="mcp", framework="mcp",
@@ -498,20 +524,20 @@ RECORDED: list[dict[str, Any]] = [
               error_message="tool 'web_search' answered isError: Input validation error: 'query' is a required property"),
     _recorded("tool_error/langchain-output-parser", "tool_error", "LangChain cannot parse the LLM output",
               playbook="agents/extract", failed_step="extract", tool_kind="agent", framework="langchain",
-              error_code="AGENT_EXECUTION_FAILED", exception_type="langchain_core.exceptions.OutputParserException",
+              error_code="AGENT_ERROR", exception_type="langchain_core.exceptions.OutputParserException",
               error_message="OutputParserException: Could not parse LLM output: `I think the answer is probably 42`"),
     _recorded("unknown/agent-opaque", "unknown", "an agent reports failure with no detail",
               playbook="agents/planner", failed_step="plan", tool_kind="agent", framework="custom",
-              error_code="AGENT_EXECUTION_FAILED", error_message="agent returned status error"),
+              error_code="AGENT_ERROR", error_message="agent returned status error"),
     _recorded("unknown/exit-status", "unknown", "a wrapped tool exits non-zero, no output",
               playbook="ops/backup", failed_step="run_backup", tool_kind="agent", framework="custom",
-              error_code="AGENT_EXECUTION_FAILED", error_message="command failed: exit status 1"),
+              error_code="AGENT_ERROR", error_message="command failed: exit status 1"),
     _recorded("unknown/child-gone", "unknown", "a sub-run failed but its record was pruned",
               playbook="flows/onboarding", failed_step="provision", tool_kind="playbook", framework="playbook",
               error_code="PLAYBOOK_FAILED", error_message="sub-run provisioning/create_account failed"),
     _recorded("unknown/empty-message", "unknown", "an error with no message at all",
               playbook="flows/nightly", failed_step="finalize", tool_kind="agent", framework="custom",
-              error_code="AGENT_EXECUTION_FAILED", error_message=""),
+              error_code="AGENT_ERROR", error_message=""),
     _recorded("cancelled/client-disconnected", "cancelled", "the MCP client went away mid-call",
               playbook="agents/research", failed_step="research", tool_kind="agent", framework="adk",
               status="cancelled", error_kind="agent.cancelled", error_code="CANCELLED",

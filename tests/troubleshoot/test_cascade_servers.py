@@ -182,10 +182,11 @@ async def test_budget_bounds_every_tier(hub, write_playbook, monkeypatch, llm_en
     d = envelope.error.diagnosis
     assert tiers(envelope) == [("rules", "ok"), ("ollama", "timeout"), ("openai", "timeout")]
     ollama_tier, openai_tier = d["tiers"][1], d["tiers"][2]
-    assert ollama_tier["latency"] < 0.75  # its share: 60 % of the budget while OpenAI is still possible
-    assert ollama_tier["latency"] + openai_tier["latency"] < 1.2
+    # not speed but the budget: the servers would take 6 s; the tiers are cut at 0.6 s + 0.4 s
+    assert ollama_tier["latency"] < 0.9  # its share: 60 % of the budget while OpenAI is still possible
+    assert ollama_tier["latency"] + openai_tier["latency"] < 1.5
     assert d["source"] == "rules" and d["category"] == "tool_error"
-    assert elapsed < 2.5, elapsed  # the run's answer waits for the budget, not for the slow servers
+    assert elapsed < 2.9, elapsed  # the run's answer waits for the budget, not for the slow servers
 
 
 async def test_a_tiny_budget_skips_the_model_tiers(hub, write_playbook, monkeypatch, llm_env, ollama_server, openai_server):

@@ -315,3 +315,32 @@ async def test_a_failing_diagnosis_inside_the_engine_keeps_the_error(hub, write_
     assert envelope.error.diagnosis is None and envelope.error.message == "KeyError: 'total'"
     await h.store.flush()
     assert not [e for e in await h.store.events(envelope.execution_id) if e.type == "diagnosis.finished"]
+
+
+async def test_a_cancel_during_the_diagnosis_stores_the_undiagnosed_error(hub, write_playbook) -> None:
+    import asyncio
+
+    write_playbook("boom", """
+        apiVersion: agenthub/v1
+        kind: Playbook
+        metadata: {name: boom}
+        workflow:
+          - step: s
+            tool: {kind: python, code: "def main():\\n    raise KeyError('total')"}
+    """)
+    h = await hub()
+    entered = asyncio.Event()
+
+    async def slow(failed: FailedRun) -> Envelope:
+        entered.set()
+        await asyncio.sleep(30)
+        return failed.envelope
+
+    h.engine.failure_hooks = [slow]
+    handle = await h.engine.start("boom", {})
+    await asyncio.wait_for(entered.wait(), 5)
+    handle.task.cancel()
+    await asyncio.wait([handle.task])
+    record = await h.store.get(handle.execution_id)
+    assert record.status.value == "failed"
+    assert record.envelope["error"]["code"] == "PYTHON_ERROR" and "diagnosis" not in record.envelope["error"]
