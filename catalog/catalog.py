@@ -166,11 +166,14 @@ class Catalog:
     ) -> tuple[CatalogEntry | None, list[Problem]]:
         """An entry for `source`, version not yet recorded (0), or the file's problems."""
         loaded = check_playbook(source, file, tool_kinds=self.tool_kinds)
-        playbook = loaded.playbook
-        if playbook is None:
+        if loaded.playbook is None:
             return None, loaded.problems
+        return self._entry(loaded.playbook, source, file, default_path), []
+
+    @staticmethod
+    def _entry(playbook: Playbook, source: str, file: str, default_path: str | None) -> CatalogEntry:
         path = playbook.metadata.path or default_path or playbook.metadata.name
-        entry = CatalogEntry(
+        return CatalogEntry(
             path=path,
             version=0,
             name=playbook.metadata.name,
@@ -181,7 +184,6 @@ class Catalog:
             input_schema=input_schema(playbook),
             output_schema=output_schema(playbook),
         )
-        return entry, []
 
     def _parse_any(
         self, source: str, file: str, default_path: str | None
@@ -191,9 +193,9 @@ class Catalog:
         if isinstance(loaded.model, McpServer):
             server = loaded.model
             return McpServerEntry(server.metadata.name, server, source, file, digest(source)), []
-        if loaded.model is None:
+        if not isinstance(loaded.model, Playbook):
             return None, loaded.problems
-        return self._parse(source, file, default_path)
+        return self._entry(loaded.model, source, file, default_path), []
 
     def _record(self, entry: CatalogEntry) -> CatalogEntry:
         return dataclasses.replace(entry, version=self.ledger.record(entry.path, entry.source))

@@ -54,8 +54,12 @@ def _yaml12_resolvers() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
     return resolvers
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader with its own (copied) resolver table; the shared SafeLoader is left untouched."""
+_Base: type = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+
+
+class _StrictLoader(_Base):  # type: ignore[misc, valid-type]
+    """The safe loader (libyaml's C parser when PyYAML has it: about 5x faster on big catalogs)
+    with its own (copied) resolver table; the shared SafeLoader is left untouched."""
 
     yaml_implicit_resolvers = _yaml12_resolvers()
 
