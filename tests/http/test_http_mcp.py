@@ -148,3 +148,37 @@ async def test_list_changed_reaches_http_clients_of_both_eras(serve, era: str):
         await changes.wait()
         assert "added" in await tool_names(client)
         tasks.cancel_scope.cancel()
+
+
+async def test_client_cancel_over_http_is_recorded(plain_server: Served, era: str):
+    """A client that gives up (its stream closes / it sends a cancel) cancels the execution."""
+    async with connect(plain_server, era) as client:
+        with pytest.raises(MCPError):
+            await client.call_tool("slow", {"seconds": 30}, read_timeout_seconds=1.0)
+    with plain_server.client() as api:
+        def cancelled() -> dict[str, Any] | None:
+            runs = api.get("/api/executions", params={"limit": 50}).json()["items"]
+            slow = [r for r in runs if r["playbook_path"] == "slow" and r["status"] != "running"]
+            return slow[0] if slow else None
+
+        deadline = anyio.current_time() + 20
+        run = cancelled()
+        while run is None and anyio.current_time() < deadline:
+            await anyio.sleep(0.1)
+            run = cancelled()
+        assert run is not None, "the execution was not stopped"
+        assert run["status"] == "cancelled"
+        detail = api.get(f"/api/executions/{run['id']}").json()
+        assert detail["envelope"]["error"]["code"] == "CANCELLED"
+
+
+async def test_long_call_over_http_answers_running(serve, era: str):
+    served = serve("--call-timeout", "0.5")
+    async with connect(served, era) as client:
+        result = await client.call_tool("slow", {"seconds": 1.5})
+        assert result.is_error is False
+        envelope = result.structured_content
+        assert envelope["status"] == "running" and envelope["data"] is None
+        status = await client.call_tool("hub_execution_status", {"execution_id": envelope["execution_id"], "wait": 20})
+        assert status.structured_content["status"] == "succeeded"
+        assert status.structured_content["envelope"]["data"] == {"slept": 1.5}
