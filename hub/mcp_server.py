@@ -126,6 +126,19 @@ class _Listing:
     generation: int
     tools: list[tuple[types.Tool, CatalogEntry | None]]
     by_name: dict[str, tuple[types.Tool, CatalogEntry | None]]
+    names: list[str]
+    scoped: bool
+    """True when any playbook requires scopes (only then does a caller's token filter the list)."""
+
+    def page(self, scopes: frozenset[str] | None, cursor: str | None, size: int) -> tuple[list[types.Tool], str | None]:
+        def visible(pair: tuple[types.Tool, CatalogEntry | None]) -> bool:
+            return pair[1] is None or entry_visible(pair[1], scopes)
+
+        pairs, next_cursor = paginate(
+            self.tools, lambda pair: pair[0].name, cursor, size,
+            keys=self.names, visible=visible if self.scoped and scopes is not None else None,
+        )
+        return [tool for tool, _ in pairs], next_cursor
 
 
 class HubMcpServer:
@@ -224,7 +237,10 @@ class HubMcpServer:
             pairs: list[tuple[types.Tool, CatalogEntry | None]] = [(t, None) for t in HUB_TOOLS]
             pairs += [(tool_for_entry(e), e) for e in self.hub.catalog.entries() if e.expose]
             pairs.sort(key=lambda pair: pair[0].name)
-            self._listing = _Listing(generation, pairs, {tool.name: (tool, e) for tool, e in pairs})
+            self._listing = _Listing(
+                generation, pairs, {tool.name: (tool, e) for tool, e in pairs},
+                [tool.name for tool, _ in pairs], any(e is not None and e.playbook.metadata.scopes for _, e in pairs),
+            )
         return self._listing
 
     def visible_tools(self, scopes: frozenset[str] | None) -> list[types.Tool]:
@@ -239,9 +255,7 @@ class HubMcpServer:
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
         self.remember_session(ctx)
-        tools, cursor = paginate(
-            self.visible_tools(caller_scopes()), lambda t: t.name, params.cursor if params else None, self.page_size
-        )
+        tools, cursor = self.listing().page(caller_scopes(), params.cursor if params else None, self.page_size)
         return types.ListToolsResult(tools=tools, next_cursor=cursor)
 
     async def _call_tool(

@@ -87,14 +87,33 @@ def decode_cursor(cursor: str) -> str:
 
 
 def paginate(
-    items: Sequence[T], key: Callable[[T], str], cursor: str | None, size: int
+    items: Sequence[T],
+    key: Callable[[T], str],
+    cursor: str | None,
+    size: int,
+    *,
+    keys: Sequence[str] | None = None,
+    visible: Callable[[T], bool] | None = None,
 ) -> tuple[list[T], str | None]:
-    """One page of `items` (sorted by `key`) after `cursor`, and the next cursor (None at the end)."""
+    """One page of `items` (sorted by `key`) after `cursor`, and the next cursor (None at the end).
+
+    `keys` (the items' keys, precomputed) and `visible` (a filter applied while paging) keep a
+    page's cost proportional to the page, not to the whole catalog.
+    """
     start = 0
     if cursor:
-        start = bisect.bisect_right([key(item) for item in items], decode_cursor(cursor))
-    page = list(items[start:start + size])
-    more = start + size < len(items)
+        sorted_keys = keys if keys is not None else [key(item) for item in items]
+        start = bisect.bisect_right(sorted_keys, decode_cursor(cursor))
+    if visible is None:
+        page = list(items[start:start + size])
+        more = start + size < len(items)
+    else:
+        page, index = [], start
+        while index < len(items) and len(page) < size:
+            if visible(items[index]):
+                page.append(items[index])
+            index += 1
+        more = any(visible(items[i]) for i in range(index, len(items)))  # stops at the first one
     return page, encode_cursor(key(page[-1])) if more and page else None
 
 

@@ -221,3 +221,15 @@ async def test_hub_watch_reloads_and_keeps_a_broken_edit_out(hub, write_playbook
         assert instance.catalog.get("echo").description == "Says a text with its length."
         tasks.cancel_scope.cancel()
     assert len(calls) == 1
+
+
+def test_paginate_filters_while_paging_with_precomputed_keys():
+    items = [f"t{i:02d}" for i in range(10)]
+    even = lambda name: int(name[1:]) % 2 == 0  # noqa: E731
+    page, cursor = paginate(items, str, None, 2, keys=items, visible=even)
+    assert page == ["t00", "t02"] and cursor
+    page, cursor = paginate(items, str, cursor, 2, keys=items, visible=even)
+    assert page == ["t04", "t06"]
+    page, cursor = paginate(items, str, cursor, 2, keys=items, visible=even)
+    assert page == ["t08"] and cursor is None  # nothing visible after t08: no further page
+    assert paginate(items, str, None, 5, visible=lambda _: False) == ([], None)
