@@ -19,6 +19,7 @@ load the same way, but are kept apart from the playbooks: they are not tools and
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,11 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
 from catalog.loader import ToolKindSpec, check_document, check_playbook
 from catalog.mcp_servers import McpServer
 from catalog.model import Playbook
 from catalog.problems import Location, Problem, format_field, sort_problems
-from catalog.schema import input_schema, output_schema
+from catalog.schema import compile_validator, input_schema, output_schema
 from catalog.versions import MemoryLedger, VersionLedger, digest
 from catalog.yaml_source import parse_yaml
 
@@ -80,6 +83,15 @@ class CatalogEntry:
     @property
     def expose(self) -> bool:
         return self.playbook.metadata.expose
+
+    @functools.cached_property
+    def input_validator(self) -> Draft202012Validator:
+        """Built on first use and kept with the entry (validators are not cheap to build)."""
+        return compile_validator(self.input_schema)
+
+    @functools.cached_property
+    def output_validator(self) -> Draft202012Validator | None:
+        return None if self.output_schema is None else compile_validator(self.output_schema)
 
 
 @dataclass(frozen=True)

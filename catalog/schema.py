@@ -249,14 +249,26 @@ def _describe(error: ValidationError, noun: str) -> list[tuple[Location, str]]:
     return [(path, message if len(message) <= 300 else message[:297] + "...")]
 
 
+def compile_validator(schema: Mapping[str, Any]) -> Draft202012Validator:
+    """A validator for `schema` (with format checks); build it once per schema, it is not cheap."""
+    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
 def schema_violations(
-    schema: Mapping[str, Any], instance: Any, *, noun: str = "argument"
+    schema: Mapping[str, Any],
+    instance: Any,
+    *,
+    noun: str = "argument",
+    validator: Draft202012Validator | None = None,
 ) -> list[tuple[Location, str]]:
     """Every way `instance` breaks `schema`, as (location inside the instance, message).
 
     `noun` names top-level keys in messages ("unknown argument 'foo'"); nested ones are properties.
+    Pass `validator` (from `compile_validator(schema)`) to skip building one.
     """
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = validator or compile_validator(schema)
+    if validator.is_valid(instance):
+        return []
     found: dict[tuple[Location, str], None] = {}
     for error in validator.iter_errors(instance):
         for pair in _describe(error, noun):
@@ -264,8 +276,11 @@ def schema_violations(
     return list(found)
 
 
-def validate_arguments(schema: Mapping[str, Any], arguments: Any) -> list[tuple[str, str]]:
+def validate_arguments(
+    schema: Mapping[str, Any], arguments: Any, *, validator: Draft202012Validator | None = None
+) -> list[tuple[str, str]]:
     """Every way `arguments` breaks `schema`, as (path like `input.user.age`, message) sorted by
     path; [] when valid. Messages name unknown and missing keys and never echo a secret value."""
-    pairs = {(format_field(loc, "input"), message) for loc, message in schema_violations(schema, arguments)}
+    violations = schema_violations(schema, arguments, validator=validator)
+    pairs = {(format_field(loc, "input"), message) for loc, message in violations}
     return sorted(pairs)

@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import jsonschema
-
 from catalog.catalog import Catalog, CatalogEntry
 from catalog.schema import apply_defaults, validate_arguments
 from hub.envelope import Envelope, ErrorInfo, Failure
@@ -80,7 +78,6 @@ class Engine:
         self._listeners: dict[str, Listener] = {}
         self._top_level: set[str] = set()
         self._poller: asyncio.Task[None] | None = None
-        self._validators: dict[str, jsonschema.protocols.Validator] = {}
 
     # -- running -------------------------------------------------------------------------------
 
@@ -185,7 +182,7 @@ class Engine:
                 f"sub-run depth {parent.depth + 1} is over the limit of {self.settings.max_depth}: {chain}",
             )
         args = apply_defaults(entry.playbook, arguments)
-        problems = validate_arguments(entry.input_schema, args)
+        problems = validate_arguments(entry.input_schema, args, validator=entry.input_validator)
         if problems:
             raise Failure.of(
                 ErrorCode.INPUT_INVALID,
@@ -294,12 +291,9 @@ class Engine:
         )
 
     def _check_output(self, entry: CatalogEntry, data: Any) -> Any:
-        if entry.output_schema is None:
+        validator = entry.output_validator
+        if validator is None or validator.is_valid(data):
             return data
-        validator = self._validators.get(entry.digest)
-        if validator is None:
-            validator = jsonschema.Draft202012Validator(entry.output_schema)
-            self._validators[entry.digest] = validator
         errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
         if errors:
             text = "; ".join(f"result{_json_path(e.absolute_path)}: {e.message}" for e in errors[:5])
