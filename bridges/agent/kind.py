@@ -7,7 +7,7 @@ duration}`, so a playbook reads `{{ ask.data }}`, `{{ ask.execution_id }}` the s
 
 - `execution_id`: for noetl the child's execution; for the Python frameworks the id of the
   execution the step runs in (the agent has no run of its own in the hub: its events, progress and
-  failure are that execution's, so the id is one `agenthub show` finds). Always set.
+  failure are that execution's, so the id is one `agenthub executions show` finds). Always set.
 - `duration`: for noetl the child's whole run; for Python frameworks measured around the whole
   step attempt (checking the block, importing and building the runtime on first use, the call).
 - A failed agent fails the step (no NoETL carve-out where an error envelope let the step succeed),
