@@ -17,8 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+BENCH = Path(__file__).resolve().parent
+# bench/ goes last on the path: its mcp.py must not hide the `mcp` SDK package
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
+sys.path.insert(0, str(BENCH.parent))
+sys.path.append(str(BENCH))
 
 import steps  # noqa: E402  (bench/steps.py)
 
