@@ -27,7 +27,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from catalog.model import KeychainEntry, Strict
+from catalog.model import KeychainEntry, Strict, check_api_version
 
 SERVER_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}(/[A-Za-z0-9_.-]{1,64})*\Z")
 TEMPLATE_NAMES = frozenset({"keychain"})
@@ -99,9 +99,7 @@ class McpServer(Strict):
     @field_validator("api_version")
     @classmethod
     def _api_version(cls, value: str) -> str:
-        if not (value.startswith("agenthub/") or value.startswith("noetl.io/")):
-            raise ValueError("must be 'agenthub/v1' (or a NoETL 'noetl.io/...' version)")
-        return value
+        return check_api_version(value)
 
     def problems(self) -> list[tuple[tuple[str | int, ...], str]]:
         """Cross-field problems: (location, message) pairs, as `Playbook.problems()`."""

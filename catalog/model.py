@@ -19,6 +19,13 @@ RESERVED_PREFIX = "hub_"
 ParamType = Literal["string", "integer", "number", "boolean", "object", "array", "null"]
 
 
+def check_api_version(value: str) -> str:
+    """Every catalog document kind accepts our own and NoETL's API versions."""
+    if not (value.startswith("agenthub/") or value.startswith("noetl.io/")):
+        raise ValueError("must be 'agenthub/v1' (or a NoETL 'noetl.io/...' version)")
+    return value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -253,9 +260,7 @@ class Playbook(Strict):
     @field_validator("api_version")
     @classmethod
     def _api_version(cls, value: str) -> str:
-        if not (value.startswith("agenthub/") or value.startswith("noetl.io/")):
-            raise ValueError("must be 'agenthub/v1' (or a NoETL 'noetl.io/...' version)")
-        return value
+        return check_api_version(value)
 
     def problems(self) -> list[tuple[tuple[str | int, ...], str]]:
         """Cross-field problems a field validator cannot see: (location, message) pairs.
