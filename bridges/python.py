@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import linecache
 from collections.abc import Callable
 from typing import Any
@@ -49,13 +50,13 @@ class PythonKind:
     deadline_aware = False
 
     def __init__(self) -> None:
-        self._functions: dict[str, Callable[..., Any]] = {}
+        self._functions: dict[str, tuple[Callable[..., Any], inspect.Signature | None]] = {}
 
     async def run(self, call: StepCall) -> Any:
         config = call.config
         assert isinstance(config, PythonConfig)
-        fn = await self._resolve(config)
-        _check_signature(fn, call.input)
+        fn, signature = await self._resolve(config)
+        _check_signature(fn, signature, call.input)
         try:
             result = await call_function(fn, kwargs=call.input)
         except Failure:
@@ -64,16 +65,17 @@ class PythonKind:
             raise _python_error(exc) from None
         return result
 
-    async def _resolve(self, config: PythonConfig) -> Callable[..., Any]:
-        key = config.function or "code:" + hashlib.sha256(str(config.code).encode()).hexdigest()
-        fn = self._functions.get(key)
-        if fn is None:
+    async def _resolve(self, config: PythonConfig) -> tuple[Callable[..., Any], inspect.Signature | None]:
+        """The function and its signature, imported or compiled once per hub."""
+        key = config.function or "code:" + str(config.code)
+        found = self._functions.get(key)
+        if found is None:
             if config.function is not None:
                 fn = await asyncio.to_thread(_import_function, config.function)
             else:
                 fn = _compile_inline(str(config.code))
-            self._functions[key] = fn
-        return fn
+            found = self._functions[key] = (fn, signature_of(fn))
+        return found
 
 
 def _import_function(ref: str) -> Callable[..., Any]:
@@ -102,9 +104,8 @@ def _compile_inline(code: str) -> Callable[..., Any]:
     return main
 
 
-def _check_signature(fn: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+def _check_signature(fn: Callable[..., Any], signature: inspect.Signature | None, kwargs: dict[str, Any]) -> None:
     """Name every unknown and every missing argument before calling (not just the first)."""
-    signature = signature_of(fn)
     if signature is None:  # builtins without a signature: let the call decide
         return
     problems = argument_problems(signature, kwargs)
