@@ -87,7 +87,8 @@ def _where(signal: FailureSignal) -> str:
 
 def _target(signal: FailureSignal) -> str:
     """`GET http://host/path` from the message when it names one, else "the remote service"."""
-    match = re.search(r"\b(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (\S+?)(?::? ->|:|$| )", signal.error_message)
+    # the URL ends before " ->", ": " or the end; its own colons (scheme, port) are kept
+    match = re.search(r"\b(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (\S+?)(?= ->|: |:?$|\s)", signal.error_message)
     return f"{match.group(1)} {match.group(2)}" if match else "the remote service"
 
 

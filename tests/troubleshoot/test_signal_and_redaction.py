@@ -140,3 +140,17 @@ async def test_a_diagnosed_child_is_reused_by_the_parent(hub, write_playbook, ht
         "detail": f"the diagnosis of sub-run {envelope.error.details['child_execution_id']}"}
     assert len(ollama_server.requests) == 1  # one diagnosis paid for, not two
     assert json.dumps(d)  # JSON-ready
+
+
+def test_rule_root_cause_names_the_whole_url_with_its_port():
+    from troubleshoot.rules import classify
+    from troubleshoot.signal import FailureSignal
+
+    signal = FailureSignal(
+        execution_id="x", failed_step="fetch", tool_kind="http", error_kind="agent.execution",
+        error_code="HTTP_CONNECTION_ERROR",
+        error_message="GET http://127.0.0.1:9/status: ConnectError: All connection attempts failed",
+    )
+    verdict = classify(signal)
+    assert verdict.category == "infra"
+    assert "GET http://127.0.0.1:9/status" in verdict.root_cause
