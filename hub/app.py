@@ -25,7 +25,7 @@ class Hub:
         self.config = config
         self.store = SqliteEventStore(config.db)
         self.ledger = SqliteLedger(config.db)
-        self.kinds = StepKinds.builtin()
+        self.kinds = StepKinds.builtin(mcp_servers=lambda name: self.catalog.mcp_server(name))
         self.catalog = Catalog(config.catalog, ledger=self.ledger, tool_kinds=self.kinds.tool_specs())
         self.troubleshoot = TroubleshootHook(self.store, server=config.troubleshoot)
         self.engine = Engine(

@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bridges.mcp_client.connections import McpConnection, McpPool, OpenFailed, describe_exception
 from bridges.mcp_client.servers import ServerTarget, resolve_target
-from catalog.catalog import Catalog, McpServerEntry
+from catalog.catalog import McpServerEntry
 from hub.envelope import ErrorInfo, Failure
 from hub.errors import ErrorCode
 from hub.steps import StepCall
@@ -88,8 +88,8 @@ class McpKind:
     deadline_aware = True
 
     def __init__(self, servers: ServerLookup | None = None) -> None:
-        """`servers` finds a server definition by name; by default the catalog of the engine that
-        runs the step (`RunContext.dispatcher.catalog`)."""
+        """`servers` finds a server definition by name (the hub passes its catalog's lookup;
+        without one, every server name is unknown)."""
         self._servers = servers
         self._pool = McpPool()
         self._templates = Templates()
@@ -183,12 +183,8 @@ class McpKind:
     # --- servers --------------------------------------------------------------------------------
 
     def _lookup(self, call: StepCall) -> ServerLookup:
-        if self._servers is not None:
-            return self._servers
-        catalog = getattr(call.context.dispatcher, "catalog", None)
-        if isinstance(catalog, Catalog):
-            return catalog.mcp_server
-        return lambda name: None
+        """The hub passes its catalog's lookup; a kind built without one knows no servers."""
+        return self._servers if self._servers is not None else (lambda name: None)
 
     def _target(self, entry: McpServerEntry | None, name: str) -> ServerTarget:
         if entry is None:

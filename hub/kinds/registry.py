@@ -8,12 +8,14 @@ checks the rendered block itself at run time to answer with its own codes (the a
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
 
 from catalog.loader import ToolKindSpec
+from catalog.catalog import McpServerEntry
 from hub.steps import StepKind
 
+ServerLookup = Callable[[str], McpServerEntry | None]
 ENTRY_POINT_GROUP = "agenthub.step_kinds"
 log = logging.getLogger("agenthub.kinds")
 
@@ -25,7 +27,9 @@ class StepKinds:
             self.register(kind)
 
     @classmethod
-    def builtin(cls, *, plugins: bool = True) -> StepKinds:
+    def builtin(cls, *, plugins: bool = True, mcp_servers: ServerLookup | None = None) -> StepKinds:
+        """The built-in kinds (and installed plugins). `mcp_servers` finds an `McpServer` catalog
+        definition by name for the `mcp` kind (the hub passes its catalog's lookup)."""
         from bridges.agent import AgentKind
         from bridges.http import HttpKind
         from bridges.mcp_client import McpKind
@@ -33,7 +37,7 @@ class StepKinds:
         from hub.kinds.noop import NoopKind
         from hub.kinds.playbook import PlaybookKind
 
-        kinds = cls([NoopKind(), PlaybookKind(), PythonKind(), HttpKind(), AgentKind(), McpKind()])
+        kinds = cls([NoopKind(), PlaybookKind(), PythonKind(), HttpKind(), AgentKind(), McpKind(mcp_servers)])
         if plugins:
             kinds.load_plugins()
         return kinds
