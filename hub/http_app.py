@@ -59,7 +59,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hub.app import Hub
 from hub.auth import AuthConfig
 from hub.mcp_server import HubMcpServer
-from hub.rest_api import RestApi, api_error
+from hub.rest_api import RestApi
+from hub.rest_http import api_error
 from hub.rest_models import Health, Readiness
 
 log = logging.getLogger("agenthub.http")

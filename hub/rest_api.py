@@ -17,16 +17,13 @@ explicit), unlike an MCP `tools/call`.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-import typing
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 from mcp.shared.exceptions import MCPError
-from pydantic import BaseModel, ValidationError
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp
@@ -35,11 +32,17 @@ from catalog.catalog import CatalogEntry
 from hub.app import Hub
 from hub.auth import missing_scopes
 from hub.envelope import Envelope
-from hub.errors import ErrorCode
 from hub.mcp_tools import caller_scopes, may_use, paginate
 from hub.openapi import Answer, Endpoint, PathParam, openapi_document
 from hub.records import EventRecord, ExecutionRecord
-from troubleshoot.diagnosis import ExecutionDiagnosis
+from hub.rest_http import (
+    ApiProblem,
+    Handler,
+    envelope_status,
+    guarded,
+    parse_body,
+    parse_query,
+)
 from hub.rest_models import (
     ApiErrorBody,
     AuthErrorBody,
@@ -60,15 +63,13 @@ from hub.rest_models import (
     ExecutionSummary,
     StepSummary,
 )
+from troubleshoot.diagnosis import ExecutionDiagnosis
 
 log = logging.getLogger("agenthub.rest")
 
-M = TypeVar("M", bound=BaseModel)
-Handler = Callable[[Request], Awaitable[Response]]
 
 RETRY_AFTER_SECONDS = 1
 CANCEL_POLL_INTERVAL = 0.05
-JSON_TYPES = ("application/json",)
 
 EXECUTE_STATUSES = """The body is always an envelope, except for 403 and a malformed request.
 * 200: the run ended, `ok` *or* `error` (a failing playbook is a successful API call; the envelope
@@ -81,104 +82,6 @@ EXECUTE_STATUSES = """The body is always an envelope, except for 403 and a malfo
   (`TOO_MANY_EXECUTIONS` envelope, `Retry-After`). Nothing ran in these cases, but a run that got
   as far as the engine is recorded as a failed execution, as on every other surface.
 * 403: the playbook needs scopes the token lacks (RFC 6750 body; nothing is recorded)."""
-
-
-class ApiProblem(Exception):
-    """A refusal of the API itself, answered as `ApiErrorBody`."""
-
-    def __init__(self, status: int, code: str, message: str, details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details
-
-    def response(self) -> JSONResponse:
-        return api_error(self.status, self.code, self.message, self.details)
-
-
-def api_error(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"code": code, "message": message}
-    if details is not None:
-        body["details"] = details
-    return JSONResponse({"error": body}, status_code=status)
-
-
-def _validation_details(exc: ValidationError, where: str) -> dict[str, Any]:
-    errors = exc.errors(include_url=False, include_context=False, include_input=False)
-    return {"errors": [{"loc": [where, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in errors]}
-
-
-def parse_query(request: Request, model: type[M]) -> M:
-    """The query string as `model`; list fields take repeated and comma-separated values."""
-    params = request.query_params
-    unknown = sorted(set(params.keys()) - set(model.model_fields))
-    if unknown:
-        raise ApiProblem(422, "REQUEST_INVALID", f"unknown query parameter(s): {', '.join(unknown)}",
-                         {"errors": [{"loc": ["query", k], "msg": "unknown parameter", "type": "extra_forbidden"}
-                                     for k in unknown]})
-    values: dict[str, Any] = {}
-    for name, field in model.model_fields.items():
-        if name not in params:
-            continue
-        if typing.get_origin(field.annotation) is list:
-            values[name] = [part.strip() for raw in params.getlist(name) for part in raw.split(",") if part.strip()]
-        else:
-            values[name] = params[name]
-    try:
-        return model.model_validate(values)
-    except ValidationError as exc:
-        raise ApiProblem(422, "REQUEST_INVALID", "the query does not match the schema",
-                         _validation_details(exc, "query")) from None
-
-
-async def parse_body(request: Request, model: type[M]) -> M:
-    """The JSON body as `model`: 415 without a JSON content type, 400 when not JSON, 422 when wrong.
-
-    Requiring `application/json` also keeps browsers from posting here with a "simple" (no
-    preflight) cross-site form request.
-    """
-    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if content_type not in JSON_TYPES and not content_type.endswith("+json"):
-        raise ApiProblem(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")
-    try:
-        data = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiProblem(400, "REQUEST_MALFORMED", f"the body is not JSON: {exc}") from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ApiProblem(422, "REQUEST_INVALID", "the body does not match the schema",
-                         _validation_details(exc, "body")) from None
-
-
-def _guarded(handler: Handler) -> Handler:
-    """Turns ApiProblem into its body and any other exception into a logged 500 body."""
-
-    async def run(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except ApiProblem as problem:
-            return problem.response()
-        except ClientDisconnect:  # gone (or cut off by the body limit): nobody reads the answer
-            return Response(status_code=400)
-        except Exception as exc:
-            log.exception("REST %s %s failed", request.method, request.url.path)
-            return api_error(500, "INTERNAL_ERROR", f"{type(exc).__name__}: {exc}")
-
-    return run
-
-
-def envelope_status(envelope: Envelope) -> int:
-    """The HTTP status of an execute or cancel answer (see the module docstring)."""
-    if envelope.status == "running":
-        return 202
-    code = envelope.error.code if envelope.error is not None else None
-    return {
-        ErrorCode.PLAYBOOK_NOT_FOUND.name: 404,
-        ErrorCode.INPUT_INVALID.name: 422,
-        ErrorCode.TOO_MANY_EXECUTIONS.name: 429,
-    }.get(code or "", 200)
 
 
 class RestApi:
@@ -266,7 +169,7 @@ class RestApi:
 
     def routes(self, wrap: Callable[[ASGIApp], ASGIApp]) -> list[Route]:
         routes = [
-            Route(endpoint.route_path, wrap(request_response(_guarded(handler))),
+            Route(endpoint.route_path, wrap(request_response(guarded(handler))),
                   methods=[endpoint.method], name=endpoint.operation_id)
             for endpoint, handler in self.endpoints()
         ]
