@@ -90,7 +90,7 @@ class SqliteEventStore:
         if self._writer is None:
             return
         try:
-            await asyncio.wrap_future(self._writer.stop())
+            await self._writer.stop()
         finally:
             await asyncio.to_thread(self._writer.join)
             with self._read_lock:
@@ -155,6 +155,7 @@ class SqliteEventStore:
                 )
             except sqlite3.IntegrityError as exc:
                 raise ValueError(f"execution {e.id} already exists") from exc
+            tx.started(e.id)
 
         await self._call(op, f"create {e.id}")
 
@@ -249,7 +250,7 @@ class SqliteEventStore:
         """Queue a write behind everything appended so far and wait until it is committed."""
         if self._closed or self._writer is None:
             raise RuntimeError("the store is closed" if self._closed else "the store is not open")
-        return await asyncio.wrap_future(self._writer.submit(fn, name))
+        return await self._writer.submit(fn, name)
 
     # --- reads --------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ back to its savepoint alone; a failed event is reported by the next barrier (`fl
 
 from __future__ import annotations
 
-import concurrent.futures
+import asyncio
 import logging
 import queue
 import sqlite3
@@ -33,14 +33,15 @@ class StoreStats:
 
 
 class _Op:
-    """A write that someone awaits. `fn is None` makes it a barrier (what `flush()` waits on)."""
+    """A write that someone awaits on an event loop. `fn is None` makes it a barrier (what
+    `flush()` waits on)."""
 
     __slots__ = ("fn", "name", "future")
 
-    def __init__(self, fn: Callable[[Tx], Any] | None, name: str = "flush") -> None:
+    def __init__(self, fn: Callable[[Tx], Any] | None, name: str, future: asyncio.Future[Any]) -> None:
         self.fn = fn
         self.name = name
-        self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self.future = future
 
 
 _STOP = object()
@@ -58,6 +59,10 @@ class Tx:
         self.conn = conn
         self.rows: list[tuple[Any, ...]] = []
         self._seqs: dict[str, int] = {}
+
+    def started(self, execution_id: str) -> None:
+        """The execution was created in this transaction: it has no events yet (no lookup)."""
+        self._seqs.setdefault(execution_id, 0)
 
     def add_event(
         self, execution_id: str, type_: str, at: float, step: str | None, data: dict[str, Any]
@@ -97,15 +102,16 @@ def text_of(value: Any) -> str:
     return value.value if isinstance(value, Enum) else str(value)
 
 
-def _settle(future: concurrent.futures.Future[Any], result: Any, exc: BaseException | None) -> None:
-    """Resolve a waiter; one whose await was cancelled meanwhile is skipped (the write stands)."""
-    try:
+def _settle_all(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    """Resolve the waiters of one batch, on their loop; a waiter whose await was cancelled
+    meanwhile is skipped (the write stands)."""
+    for future, result, exc in outcomes:
+        if future.done():
+            continue
         if exc is not None:
             future.set_exception(exc)
         else:
             future.set_result(result)
-    except concurrent.futures.InvalidStateError:
-        pass
 
 
 class BatchWriter:
@@ -123,13 +129,14 @@ class BatchWriter:
     def put(self, event: EventRecord) -> None:
         self._queue.put(event)
 
-    def submit(self, fn: Callable[[Tx], Any] | None, name: str = "flush") -> concurrent.futures.Future[Any]:
-        """Queue a write (None: a barrier) behind everything queued so far; resolved when committed."""
-        op = _Op(fn, name)
+    def submit(self, fn: Callable[[Tx], Any] | None, name: str = "flush") -> asyncio.Future[Any]:
+        """Queue a write (None: a barrier) behind everything queued so far; the future (of the
+        running loop) resolves when it is committed."""
+        op = _Op(fn, name, asyncio.get_running_loop().create_future())
         self._queue.put(op)
         return op.future
 
-    def stop(self) -> concurrent.futures.Future[Any]:
+    def stop(self) -> asyncio.Future[Any]:
         """A last barrier, then the thread ends (and closes the connection)."""
         barrier = self.submit(None)
         self._queue.put(_STOP)
@@ -171,8 +178,20 @@ class BatchWriter:
             else:
                 log.error("store batch of %d items failed; writing them one by one", len(batch), exc_info=exc)
                 outcomes = [self._commit_alone(conn, item) for item in batch]
+        waiters: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]] = {}
         for item, (result, exc) in zip(batch, outcomes):
-            self._done(item, result, exc)
+            if isinstance(item, EventRecord):
+                if exc is not None:
+                    self._lost = exc  # reported by the next barrier
+                continue
+            if item.fn is None:  # a barrier raises the first event failure since the last flush
+                exc, self._lost = exc or self._lost, None
+            waiters.setdefault(item.future.get_loop(), []).append((item.future, result, exc))
+        for loop, settled in waiters.items():  # one wake-up per loop and batch, not per write
+            try:
+                loop.call_soon_threadsafe(_settle_all, settled)
+            except RuntimeError:  # that loop is closed: nobody waits any more
+                pass
 
     def _commit_alone(self, conn: sqlite3.Connection, item: _Item) -> tuple[Any, BaseException | None]:
         try:
@@ -221,13 +240,3 @@ class BatchWriter:
             return None, exc
         tx.release()
         return result, None
-
-    def _done(self, item: _Item, result: Any, exc: BaseException | None) -> None:
-        """Report one item's outcome: to its waiter, or (an event) to the next flush."""
-        if isinstance(item, EventRecord):
-            if exc is not None:
-                self._lost = exc
-            return
-        if item.fn is None:  # a barrier raises the first event failure since the last flush
-            exc, self._lost = exc or self._lost, None
-        _settle(item.future, result, exc)
