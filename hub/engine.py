@@ -90,9 +90,12 @@ class Engine:
         parent: RunContext | None = None,
         listener: Listener | None = None,
         timeout: float | None = None,
+        started_by: str | None = None,
     ) -> Envelope:
         """Run a playbook to its end. If the caller is cancelled, the execution is cancelled too."""
-        handle = await self.start(ref, arguments, version=version, parent=parent, listener=listener, timeout=timeout)
+        handle = await self.start(
+            ref, arguments, version=version, parent=parent, listener=listener, timeout=timeout, started_by=started_by
+        )
         try:
             return await asyncio.shield(handle.task)
         except asyncio.CancelledError:
@@ -115,9 +118,11 @@ class Engine:
         parent: RunContext | None = None,
         listener: Listener | None = None,
         timeout: float | None = None,
+        started_by: str | None = None,
     ) -> RunHandle:
         """Create the execution (durable on return) and start it; failures before the first step
-        finish it at once, so the handle's task is then already done."""
+        finish it at once, so the handle's task is then already done. `started_by` is the caller's
+        token subject (audit); sub-runs inherit their parent's."""
         started = time.monotonic()
         execution_id = self._ids.new()
         entry = ref if isinstance(ref, CatalogEntry) else self.catalog.get(ref, version)
@@ -131,6 +136,7 @@ class Engine:
             status=ExecutionStatus.RUNNING,
             depth=parent.depth + 1 if parent else 0,
             created_at=time.time(),
+            started_by=parent.started_by if parent else started_by,
         )
         try:
             state = self._prepare(record, entry, ref, version, arguments or {}, parent, timeout, listener)
@@ -204,6 +210,7 @@ class Engine:
             ancestry=(*parent.ancestry, parent.playbook_path) if parent else (),
             deadline=deadline,
             troubleshoot_depth=(parent.troubleshoot_depth if parent else 0) + int(is_troubleshoot_agent(entry)),
+            started_by=record.started_by,
         )
 
         def emit(event_type: str, step: str | None = None, **data: Any) -> None:

@@ -50,6 +50,7 @@ from hub.mcp_hub_tools import HUB_TOOLS, HubTools
 from hub.mcp_resources import HubResources
 from hub.mcp_tools import (
     caller_scopes,
+    caller_subject,
     entry_visible,
     envelope_result,
     paginate,
@@ -298,7 +299,7 @@ class HubMcpServer:
                 loop.call_soon_threadsafe(push, event)
 
         with anyio.CancelScope(shield=True):  # a cancel now would orphan a created execution
-            handle = await self.hub.engine.start(entry, arguments, listener=listener)
+            handle = await self.hub.engine.start(entry, arguments, listener=listener, started_by=caller_subject())
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(self._relay_progress, ctx.session, receive, handle.execution_id)

@@ -56,6 +56,14 @@ def caller_scopes() -> frozenset[str] | None:
     return None if token is None else frozenset(token.scopes)
 
 
+def caller_subject() -> str | None:
+    """Who the current request's token names (its subject, else its client id); None without auth."""
+    token = get_access_token()
+    if token is None:
+        return None
+    return getattr(token, "subject", None) or token.client_id
+
+
 def may_use(required: Iterable[str], scopes: frozenset[str] | None) -> bool:
     """A playbook's `metadata.scopes` are all required; no token (None) means no restriction."""
     return scopes is None or set(required) <= scopes

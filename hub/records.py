@@ -54,6 +54,9 @@ class ExecutionRecord(BaseModel):
     finished_at: float | None = None
     envelope: dict[str, Any] | None = Field(default=None, description="The final envelope (redacted).")
     cancel_requested: bool = False
+    started_by: str | None = Field(
+        default=None, description="Subject of the bearer token that started it (auth on); sub-runs inherit it."
+    )
 
 
 class EventRecord(BaseModel):

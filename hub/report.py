@@ -77,6 +77,8 @@ def execution_report(record: ExecutionRecord, events: list[EventRecord], childre
     ]
     if record.parent_id:
         lines.append(f"  parent:     {record.parent_id}")
+    if record.started_by:
+        lines.append(f"  started by: {record.started_by}")
     if record.cancel_requested:
         lines.append("  cancel:     requested")
     lines.append(f"  arguments:  {json.dumps(record.arguments, ensure_ascii=False, default=str)}")

@@ -32,7 +32,7 @@ from catalog.catalog import CatalogEntry
 from hub.app import Hub
 from hub.auth import missing_scopes
 from hub.envelope import Envelope
-from hub.mcp_tools import caller_scopes, may_use, paginate
+from hub.mcp_tools import caller_scopes, caller_subject, may_use, paginate
 from hub.openapi import Answer, Endpoint, PathParam, openapi_document
 from hub.records import EventRecord, ExecutionRecord
 from hub.rest_http import (
@@ -288,7 +288,8 @@ class RestApi:
             if refused is not None:
                 return refused
         handle = await self.hub.engine.start(
-            entry if entry is not None else body.playbook, body.arguments, version=body.version, timeout=body.timeout
+            entry if entry is not None else body.playbook, body.arguments, version=body.version, timeout=body.timeout,
+            started_by=caller_subject(),
         )
         if body.wait and not handle.task.done():
             wait = body.wait_timeout if body.wait_timeout is not None else self.hub.config.call_timeout

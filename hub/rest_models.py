@@ -179,6 +179,7 @@ class ExecutionSummary(Model):
     created_at: float = Field(description="Unix seconds.")
     finished_at: float | None = None
     cancel_requested: bool
+    started_by: str | None = Field(default=None, description="Subject of the token that started it (auth on).")
 
 
 class ExecutionDetail(ExecutionSummary):

@@ -11,7 +11,8 @@ from hub.records import ExecutionRecord, ExecutionStatus
 
 log = logging.getLogger("agenthub.store")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: the first schema. 2: `executions.started_by`."""
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 UNFINISHED = (ExecutionStatus.PENDING.value, ExecutionStatus.RUNNING.value)
 MAX_VARS = 500  # ids per `IN (...)` query, well under SQLite's variable limit
@@ -30,7 +31,8 @@ CREATE TABLE IF NOT EXISTS executions (
     created_at REAL NOT NULL,
     finished_at REAL,
     envelope TEXT,
-    cancel_requested INTEGER NOT NULL DEFAULT 0
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    started_by TEXT
 );
 CREATE INDEX IF NOT EXISTS executions_status ON executions(status);
 CREATE INDEX IF NOT EXISTS executions_parent ON executions(parent_id);
@@ -47,7 +49,7 @@ CREATE TABLE IF NOT EXISTS events (
 
 EXECUTION_COLUMNS = (
     "id, parent_id, playbook_path, playbook_version, playbook_name, status, arguments, depth, "
-    "owner, created_at, finished_at, envelope, cancel_requested"
+    "owner, created_at, finished_at, envelope, cancel_requested, started_by"
 )
 
 
@@ -75,4 +77,5 @@ def execution_from_row(row: sqlite3.Row) -> ExecutionRecord:
         finished_at=row["finished_at"],
         envelope=json.loads(row["envelope"]) if row["envelope"] else None,
         cancel_requested=bool(row["cancel_requested"]),
+        started_by=row["started_by"],
     )

@@ -119,10 +119,12 @@ class SqliteEventStore:
         found = tx.conn.execute("PRAGMA user_version").fetchone()[0]
         if found > SCHEMA_VERSION:
             raise RuntimeError(f"store schema {found} is newer than this hub's ({SCHEMA_VERSION})")
+        if found == 1:  # a database of schema 1 gets the column schema 2 added
+            tx.conn.execute("ALTER TABLE executions ADD COLUMN started_by TEXT")
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 tx.conn.execute(statement)
-        if found < SCHEMA_VERSION:  # future migrations go here, keyed on `found`
+        if found < SCHEMA_VERSION:
             tx.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # --- writes -------------------------------------------------------------------------------
@@ -146,12 +148,13 @@ class SqliteEventStore:
             e.id, e.parent_id, e.playbook_path, e.playbook_version, e.playbook_name,
             text_of(e.status), dumps(e.arguments), e.depth, e.owner or self.owner, e.created_at,
             e.finished_at, None if e.envelope is None else dumps(e.envelope), int(e.cancel_requested),
+            e.started_by,
         )  # fmt: skip
 
         def op(tx: Tx) -> None:
             try:
                 tx.conn.execute(
-                    f"INSERT INTO executions ({EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 13)})", row
+                    f"INSERT INTO executions ({EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 14)})", row
                 )
             except sqlite3.IntegrityError as exc:
                 raise ValueError(f"execution {e.id} already exists") from exc

@@ -47,6 +47,8 @@ class RunContext:
     deadline: float | None = None
     """`time.monotonic()` value after which the execution has run out of time, or None."""
     troubleshoot_depth: int = 0
+    started_by: str | None = None
+    """Subject of the token that started the top-level run (None without auth)."""
     """Set above 0 inside a troubleshoot run so the hook never diagnoses itself."""
 
     def remaining(self) -> float | None:

@@ -108,3 +108,16 @@ def test_a_token_added_to_the_file_while_serving_works(auth_server: Served):
     with auth_server.client(token) as client:
         wait_for(lambda: client.get("/api/catalog").status_code == 200, timeout=10)
         assert "billing/charge" in [i["path"] for i in client.get("/api/catalog").json()["items"]]
+
+
+def test_executions_record_who_started_them(auth_server: Served):
+    """REST runs and their sub-runs keep the token's subject (audit); `twice` runs `echo` twice."""
+    with auth_server.client(BILLER) as client:
+        ran = client.post("/api/executions", json={"playbook": "twice"}).json()
+        detail = client.get(f"/api/executions/{ran['execution_id']}").json()
+        assert detail["started_by"] == "biller"
+        children = client.get("/api/executions", params={"parent_id": ran["execution_id"]}).json()["items"]
+        assert len(children) == 2 and {c["started_by"] for c in children} == {"biller"}
+    with auth_server.client(make_jwt(subject="jwt-alice")) as client:
+        ran = client.post("/api/executions", json={"playbook": "echo", "arguments": {"text": "a"}}).json()
+        assert client.get(f"/api/executions/{ran['execution_id']}").json()["started_by"] == "jwt-alice"

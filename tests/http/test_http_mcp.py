@@ -95,6 +95,9 @@ async def test_tools_list_shows_a_caller_only_what_its_scopes_allow(auth_server:
         assert names == PLAYBOOK_TOOLS | HUB_TOOLS | ({"charge"} if sees_charge else set())
         result = await client.call_tool("echo", {"text": "x"})
         assert result.structured_content["status"] == "ok"
+        with auth_server.client(token) as api:  # the run records whose token started it
+            started_by = api.get(f"/api/executions/{result.structured_content['execution_id']}").json()["started_by"]
+        assert started_by == ("jwt-user" if token.count(".") == 2 else next(s for s, (raw, _) in TOKENS.items() if raw == token))
         if sees_charge:
             charged = await client.call_tool("charge", {})
             assert charged.structured_content["data"] == {"charged": True}

@@ -299,7 +299,7 @@ async def test_schema_and_pragmas(tmp_path: Path) -> None:
     assert path.exists()
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         assert {"executions", "events", "executions_status", "executions_parent"} <= names
@@ -463,3 +463,31 @@ async def test_flushed_events_survive_kill_9_and_the_run_is_recovered(tmp_path: 
         assert got.status is ExecutionStatus.FAILED
         assert got.envelope["error"]["code"] == "PROCESS_DIED"
         assert got.envelope["entrypoint"] == "demo/crash"
+
+
+async def test_a_schema_1_database_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
+    """Schema 1 (this hub's first release) had no `started_by`; opening it adds the column."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE executions (id TEXT PRIMARY KEY, parent_id TEXT, playbook_path TEXT NOT NULL,"
+        " playbook_version INTEGER, playbook_name TEXT, status TEXT NOT NULL, arguments TEXT NOT NULL"
+        " DEFAULT '{}', depth INTEGER NOT NULL DEFAULT 0, owner TEXT, created_at REAL NOT NULL,"
+        " finished_at REAL, envelope TEXT, cancel_requested INTEGER NOT NULL DEFAULT 0);"
+        "CREATE TABLE events (execution_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL,"
+        " at REAL NOT NULL, step TEXT, data TEXT NOT NULL DEFAULT '{}', PRIMARY KEY (execution_id, seq));"
+        "INSERT INTO executions (id, playbook_path, status, created_at, envelope)"
+        " VALUES ('old-1', 'hello', 'succeeded', 1.0, '{}');"
+        "PRAGMA user_version = 1;"
+    )
+    conn.close()
+    async with SqliteEventStore(path) as store:
+        old = await store.get("old-1")
+        assert old is not None and old.playbook_path == "hello" and old.started_by is None
+        await store.create(execution("new-1", started_by="ci-bot"))
+        assert (await store.get("new-1")).started_by == "ci-bot"
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    finally:
+        conn.close()
