@@ -8,6 +8,8 @@ its library's errors into an `outcome` string here and the caller never needs a 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import jsonschema
@@ -48,6 +50,19 @@ class LlmResult(BaseModel):
     @property
     def ok(self) -> bool:
         return self.answer is not None
+
+
+def result_timer(model: str) -> Callable[..., LlmResult]:
+    """Started now: `result(outcome, detail=None, **facts)` builds an `LlmResult` for `model`
+    with the latency measured from this call."""
+    started = time.monotonic()
+
+    def result(outcome: str, detail: str | None = None, **facts: Any) -> LlmResult:
+        return LlmResult(
+            outcome=outcome, detail=detail, model=model, latency=round(time.monotonic() - started, 4), **facts
+        )
+
+    return result
 
 
 class LlmProvider(Protocol):

@@ -9,13 +9,12 @@ may ignore the grammar. The host follows the client's own convention: the `host`
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import httpx
 import ollama
 
-from bridges.llm.base import LlmResult, Outcome, parse_answer, short
+from bridges.llm.base import LlmResult, Outcome, parse_answer, result_timer, short
 
 
 class OllamaProvider:
@@ -32,13 +31,7 @@ class OllamaProvider:
     async def complete(
         self, system: str, user: str, schema: dict[str, Any], *, timeout: float
     ) -> LlmResult:
-        started = time.monotonic()
-
-        def result(outcome: str, detail: str | None = None, **facts: Any) -> LlmResult:
-            return LlmResult(
-                outcome=outcome, detail=detail, model=self.model,
-                latency=round(time.monotonic() - started, 4), **facts,
-            )
+        result = result_timer(self.model)
 
         if timeout <= 0:
             return result(Outcome.TIMEOUT, "no time left in the budget")

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from typing import Any
 
 import openai
 
-from bridges.llm.base import LlmResult, Outcome, parse_answer, short
+from bridges.llm.base import LlmResult, Outcome, parse_answer, result_timer, short
 
 
 class OpenAIProvider:
@@ -53,13 +52,7 @@ class OpenAIProvider:
     async def complete(
         self, system: str, user: str, schema: dict[str, Any], *, timeout: float
     ) -> LlmResult:
-        started = time.monotonic()
-
-        def result(outcome: str, detail: str | None = None, **facts: Any) -> LlmResult:
-            return LlmResult(
-                outcome=outcome, detail=detail, model=self.model,
-                latency=round(time.monotonic() - started, 4), **facts,
-            )
+        result = result_timer(self.model)
 
         if not self._api_key:
             return result(Outcome.NO_CREDENTIALS, "no API key (OPENAI_API_KEY or a keychain credential)")
