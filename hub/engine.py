@@ -18,6 +18,7 @@ from typing import Any
 
 from catalog.catalog import Catalog, CatalogEntry
 from catalog.schema import apply_defaults, validate_arguments
+from hub.cancel_watch import CancelWatch
 from hub.envelope import Envelope, ErrorInfo, Failure
 from hub.errors import ErrorCode
 from hub.hooks import FailedRun, FailureHook, enter_run, is_troubleshoot_agent
@@ -77,7 +78,7 @@ class Engine:
         self._running: dict[str, asyncio.Task[Envelope]] = {}
         self._listeners: dict[str, Listener] = {}
         self._top_level: set[str] = set()
-        self._poller: asyncio.Task[None] | None = None
+        self._cancel_watch = CancelWatch(store, self._running, self.settings.cancel_poll_interval)
 
     # -- running -------------------------------------------------------------------------------
 
@@ -158,7 +159,7 @@ class Engine:
         if parent is None:
             self._top_level.add(execution_id)
         task.add_done_callback(lambda _t: self._forget(execution_id))
-        self._ensure_poller()
+        self._cancel_watch.ensure()
         return RunHandle(execution_id, task)
 
     def _prepare(
@@ -176,7 +177,7 @@ class Engine:
             pinned = f" version {version}" if version else ""
             raise Failure.of(ErrorCode.PLAYBOOK_NOT_FOUND, f"no playbook {ref!r}{pinned} in the catalog")
         limit = self.settings.max_concurrent
-        if parent is None and limit is not None and self._top_level_running() >= limit:
+        if parent is None and limit is not None and len(self._top_level) >= limit:
             raise Failure.of(
                 ErrorCode.TOO_MANY_EXECUTIONS,
                 f"{limit} executions are already running (the hub's limit); try again shortly",
@@ -335,9 +336,6 @@ class Engine:
     def running(self) -> list[str]:
         return list(self._running)
 
-    def _top_level_running(self) -> int:
-        return len(self._top_level)
-
     async def snapshot(self, execution_id: str) -> Envelope | None:
         """The envelope of an execution as it stands: final if it ended, else status "running"."""
         record = await self.store.get(execution_id)
@@ -358,24 +356,6 @@ class Engine:
         self._running.pop(execution_id, None)
         self._listeners.pop(execution_id, None)
 
-    def _ensure_poller(self) -> None:
-        if self._poller is None or self._poller.done():
-            self._poller = asyncio.create_task(self._poll_cancels(), name="cancel-poller")
-
-    async def _poll_cancels(self) -> None:
-        """Pick up cancel flags set by other processes (e.g. `agenthub cancel ID`)."""
-        while self._running:
-            await asyncio.sleep(self.settings.cancel_poll_interval)
-            try:
-                flagged = await self.store.cancel_requested(list(self._running))
-            except Exception:
-                log.exception("checking cancel requests failed")
-                continue
-            for execution_id in flagged:
-                task = self._running.get(execution_id)
-                if task is not None:
-                    task.cancel()
-
     async def aclose(self) -> None:
         """Cancel what still runs and wait for it to be recorded."""
         tasks = list(self._running.values())
@@ -383,9 +363,7 @@ class Engine:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        if self._poller is not None:
-            self._poller.cancel()
-            await asyncio.gather(self._poller, return_exceptions=True)
+        await self._cancel_watch.aclose()
         await self.store.flush()
 
 
