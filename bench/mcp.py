@@ -59,20 +59,14 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import json
-import math
 import os
-import random
-import shutil
 import signal
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -80,371 +74,27 @@ REPO = BENCH.parent
 # bench/ off the path except to import the load generator next to it.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
 sys.path.insert(0, str(BENCH))
+from mcp_phases import http_ratio, http_run, list_changed_run, list_run, stdio_command, stdio_run
+from mcp_procs import (
+    CLIENT_CPU,
+    emit,
+    note,
+    ratio,
+    Served,
+    Processes,
+    bare_argv,
+    hub_argv,
+    write_small_catalog,
+    write_big_catalog,
+)
 from mcp_load import (
     ERAS,
-    LEGACY,
     MODERN,
     Connection,
-    LoadState,
     ProtocolFailure,
-    echo_worker,
 )
 
 sys.path.remove(str(BENCH))
-
-SERVER_CPU, CLIENT_CPU = 1, 0
-START_TIMEOUT = 120.0
-STOP_TIMEOUT = 10.0
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-ECHO_PLAYBOOK = """\
-apiVersion: agenthub/v1
-kind: Playbook
-metadata: {name: echo, description: Echoes a text with its length.}
-input:
-  text: {type: string, description: What to echo.}
-output:
-  type: object
-  properties: {text: {type: string}, length: {type: integer}}
-  required: [text, length]
-workflow:
-  - step: echo
-    tool:
-      kind: python
-      code: |
-        async def main(text):
-            return {"text": text, "length": len(text)}
-    input: {text: "{{ input.text }}"}
-"""
-
-WATCHED_PLAYBOOK = """\
-apiVersion: agenthub/v1
-kind: Playbook
-metadata: {{name: {name}, description: "{description}"}}
-workflow:
-  - step: s
-    tool: {{kind: noop}}
-"""
-
-
-def emit(record: dict[str, Any]) -> None:
-    print(json.dumps(record), flush=True)
-
-
-def note(text: str) -> None:
-    print(f"# {text}", file=sys.stderr, flush=True)
-
-
-def ms(seconds: float) -> float:
-    return round(seconds * 1000, 3)
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def ratio(hub: float | None, bare: float | None) -> float | None:
-    if hub is None or bare is None or bare == 0 or math.isnan(hub) or math.isnan(bare):
-        return None
-    return round(hub / bare, 2)
-
-
-# -- subprocesses --------------------------------------------------------------------------------
-
-
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("AGENTHUB_")}
-
-
-@dataclass
-class Served:
-    """An HTTP server subprocess (bare or hub) and what it printed."""
-
-    name: str
-    proc: subprocess.Popen[bytes]
-    url: str
-    startup_s: float
-    log: Path
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU of the server process so far (all its threads)."""
-        with open(f"/proc/{self.proc.pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-    def alive(self) -> None:
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"{self.name} server exited ({self.proc.returncode}); log {self.log}:\n"
-                               + self.log.read_text(errors="replace")[-3000:])
-
-
-class Processes:
-    """Every subprocess this run starts, stopped on the way out whatever happens."""
-
-    def __init__(self, pin: bool) -> None:
-        self.procs: list[subprocess.Popen[bytes]] = []
-        self.pin = pin
-
-    def start_http(self, name: str, argv: list[str], workdir: Path, marker: str, tag: str = "") -> Served:
-        out, err = workdir / f"{name}{tag}.out", workdir / f"{name}{tag}.err"
-        started = time.perf_counter()
-        with out.open("wb") as stdout, err.open("wb") as stderr:
-            proc = subprocess.Popen(argv, cwd=REPO, env=clean_env(), stdout=stdout, stderr=stderr,
-                                    stdin=subprocess.DEVNULL)
-        self.procs.append(proc)
-        if self.pin:  # the interpreter is only starting: threads it makes later inherit this
-            with contextlib.suppress(OSError):
-                os.sched_setaffinity(proc.pid, {SERVER_CPU})
-        deadline = started + START_TIMEOUT
-        while time.perf_counter() < deadline:
-            text = out.read_text(errors="replace")
-            if marker in text:
-                url = text.split(marker, 1)[1].split()[0]
-                return Served(name, proc, url, time.perf_counter() - started, err)
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{err.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.02)
-        raise RuntimeError(f"{name} did not start in {START_TIMEOUT:g} s:\n{err.read_text(errors='replace')[-3000:]}")
-
-    def stop(self, proc: subprocess.Popen[bytes]) -> None:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc in self.procs:
-            self.procs.remove(proc)
-
-    def stop_all(self) -> None:
-        for proc in list(self.procs):
-            with contextlib.suppress(Exception):
-                self.stop(proc)
-
-
-def bare_argv(*extra: str) -> list[str]:
-    return [sys.executable, str(BENCH / "mcp_bare.py"), *extra]
-
-
-def hub_argv(command: str, catalog: Path, db: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "hub.cli", command, "--catalog", str(catalog), "--db", str(db), *extra]
-
-
-def write_small_catalog(folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    (folder / "echo.yaml").write_text(ECHO_PLAYBOOK)
-    (folder / "watched.yaml").write_text(WATCHED_PLAYBOOK.format(name="watched", description="rev 0"))
-    return folder
-
-
-def write_big_catalog(folder: Path, count: int) -> Path:
-    """`count` tiny playbooks in folders of 100 (`gen_00000` ...), the last one named `watched`."""
-    for i in range(count):
-        sub = folder / f"g{i // 100:03d}"
-        if i % 100 == 0:
-            sub.mkdir(parents=True)
-        name = "watched" if i == count - 1 else f"gen_{i:05d}"
-        (sub / f"{name}.yaml").write_text(WATCHED_PLAYBOOK.format(name=name, description=f"Generated {i}."))
-    return folder
-
-
-# -- 1-4: tools/call over streamable HTTP --------------------------------------------------------
-
-
-async def http_run(served: Served, era: str, concurrency: int, seconds: float, warmup: float) -> dict[str, Any]:
-    served.alive()
-    state = LoadState()
-    tasks = [asyncio.create_task(echo_worker(served.url, era, i, state)) for i in range(concurrency)]
-    deadline = time.perf_counter() + 30
-    while state.ready < concurrency and time.perf_counter() < deadline:
-        if any(t.done() for t in tasks):
-            break
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(warmup)
-    cpu0, client0, t0 = served.cpu_seconds(), time.process_time(), time.perf_counter()
-    state.recording = True
-    await asyncio.sleep(seconds)
-    state.recording = False
-    t1, cpu1, client1 = time.perf_counter(), served.cpu_seconds(), time.process_time()
-    state.stop = True
-    done, pending = await asyncio.wait(tasks, timeout=30)
-    for task in pending:
-        task.cancel()
-    failed = [t.exception() for t in done if not t.cancelled() and t.exception() is not None]
-    calls = len(state.latencies)
-    record: dict[str, Any] = {
-        "bench": "mcp_http", "server": served.name, "era": era, "concurrency": concurrency,
-        "seconds": round(t1 - t0, 2), "calls": calls,
-        "calls_per_s": round(calls / (t1 - t0), 1),
-        "p50_ms": ms(percentile(state.latencies, 0.50)), "p99_ms": ms(percentile(state.latencies, 0.99)),
-        "server_cpu_us_per_call": round((cpu1 - cpu0) / calls * 1e6) if calls else None,
-        "server_busy_pct": round((cpu1 - cpu0) / (t1 - t0) * 100),
-        "client_cpu_us_per_call": round((client1 - client0) / calls * 1e6) if calls else None,
-        "errors": state.errors + len(failed) + (concurrency - state.ready),
-    }
-    if state.reasons or failed:
-        reasons = dict(state.reasons)
-        for exc in failed:
-            key = f"worker died: {type(exc).__name__}: {exc}"[:160]
-            reasons[key] = reasons.get(key, 0) + 1
-        record["error_reasons"] = dict(sorted(reasons.items(), key=lambda kv: -kv[1])[:5])
-    return record
-
-
-def http_ratio(hub: dict[str, Any], bare: dict[str, Any]) -> dict[str, Any]:
-    keys = ("calls_per_s", "p50_ms", "p99_ms", "server_cpu_us_per_call")
-    return {"bench": "mcp_http_ratio", "era": hub["era"], "concurrency": hub["concurrency"],
-            "ratio_hub_over_bare": {k: ratio(hub[k], bare[k]) for k in keys}}
-
-
-# -- 5: stdio round trips with the official Client -----------------------------------------------
-
-
-def stdio_command(argv: list[str], pin: bool) -> list[str]:
-    if pin and shutil.which("taskset"):
-        return ["taskset", "-c", str(SERVER_CPU), *argv]
-    return argv
-
-
-async def stdio_run(name: str, argv: list[str], mode: str, calls: int, errlog: TextIO) -> dict[str, Any]:
-    from mcp import Client, StdioServerParameters
-    from mcp.client.stdio import stdio_client
-
-    params = StdioServerParameters(command=argv[0], args=argv[1:], cwd=str(REPO), env=clean_env())
-    latencies: list[float] = []
-    errors = 0
-    reasons: dict[str, int] = {}
-    started = time.perf_counter()
-    async with Client(stdio_client(params, errlog=errlog), mode=mode, read_timeout_seconds=30) as client:
-        startup = time.perf_counter() - started
-        era = client.protocol_version
-        await client.list_tools()
-        for i in range(-min(50, calls), calls):  # the negative ones warm up
-            text = f"stdio echo {i}"
-            t0 = time.perf_counter()
-            try:
-                result = await client.call_tool("echo", {"text": text})
-                structured = result.structured_content or {}
-                if "status" in structured:
-                    structured = structured.get("data") if structured["status"] == "ok" else {}
-                failure = "isError" if result.is_error else (
-                    None if (structured or {}).get("text") == text else "wrong echo")
-            except Exception as exc:  # noqa: BLE001 - counted, the run goes on
-                failure = f"{type(exc).__name__}: {exc}"[:160]
-            took = time.perf_counter() - t0
-            if i < 0:
-                continue
-            if failure:
-                errors += 1
-                reasons[failure] = reasons.get(failure, 0) + 1
-            else:
-                latencies.append(took)
-    record: dict[str, Any] = {
-        "bench": "mcp_stdio", "server": name, "era": era, "calls": len(latencies),
-        "p50_ms": ms(percentile(latencies, 0.5)), "p99_ms": ms(percentile(latencies, 0.99)),
-        "calls_per_s_sequential": round(len(latencies) / sum(latencies), 1) if latencies else None,
-        "startup_s": round(startup, 3), "errors": errors,
-    }
-    if reasons:
-        record["error_reasons"] = reasons
-    return record
-
-
-# -- 6: tools/list on a big catalog --------------------------------------------------------------
-
-
-async def list_run(served: Served, era: str, full_reps: int, page_reps: int, expect: int,
-                   catalog_size: int) -> dict[str, Any]:
-    served.alive()
-    conn = Connection(served.url, era)
-    await conn.open()
-    try:
-        t0 = time.perf_counter()
-        pages, tools = await conn.list_tools(all_pages=True)
-        cold = time.perf_counter() - t0
-        errors = 0 if tools == expect else 1
-        full: list[float] = []
-        for _ in range(full_reps):
-            t0 = time.perf_counter()
-            _, seen = await conn.list_tools(all_pages=True)
-            full.append(time.perf_counter() - t0)
-            errors += seen != tools
-        first: list[float] = []
-        for _ in range(page_reps):
-            t0 = time.perf_counter()
-            await conn.list_tools(all_pages=False)
-            first.append(time.perf_counter() - t0)
-        page_bytes = conn.last_body_bytes
-    finally:
-        await conn.end_session()
-    return {
-        "bench": "mcp_tools_list", "server": served.name, "era": era, "tools": tools, "pages": pages,
-        "catalog_playbooks": catalog_size,
-        "cold_full_ms": ms(cold), "full_p50_ms": ms(statistics.median(full)) if full else None,
-        "full_reps": len(full), "first_page_p50_ms": ms(statistics.median(first)) if first else None,
-        "first_page_reps": len(first), "first_page_bytes": page_bytes, "errors": errors,
-    }
-
-
-# -- 7: playbook edit -> list_changed ------------------------------------------------------------
-
-
-async def list_changed_run(served: Served, playbook: Path, name: str, edits: int, catalog_size: int) -> dict[str, Any]:
-    served.alive()
-    control = Connection(served.url, LEGACY)
-    await control.open()
-    stream = Connection(served.url, LEGACY)
-    stream.session = control.session
-    arrivals: asyncio.Queue[tuple[float, dict[str, Any]]] = asyncio.Queue()
-
-    async def listen() -> None:
-        async for arrival in stream.notifications():
-            await arrivals.put(arrival)
-
-    listener = asyncio.create_task(listen())
-    delays: list[float] = []
-    misses = 0
-    try:
-        await asyncio.sleep(0.3)  # the GET stream is open before the first edit
-        if listener.done():
-            listener.result()  # raises why the stream failed
-        tmp = playbook.with_name(f".{playbook.name}.tmp")
-        for rev in range(1, edits + 1):
-            await asyncio.sleep(0.3 + random.uniform(0, 0.25))  # a random phase of the 0.25 s poll
-            while not arrivals.empty():
-                arrivals.get_nowait()
-            tmp.write_text(WATCHED_PLAYBOOK.format(name=name, description=f"rev {rev} " + "x" * rev))
-            os.replace(tmp, playbook)
-            written = time.perf_counter()
-            try:
-                async with asyncio.timeout(10):
-                    while True:
-                        arrived, message = await arrivals.get()
-                        if message.get("method") == "notifications/tools/list_changed":
-                            delays.append(arrived - written)
-                            break
-            except TimeoutError:
-                misses += 1
-    finally:
-        listener.cancel()
-        with contextlib.suppress(BaseException):
-            await listener
-        stream.close()
-        await control.end_session()
-    return {
-        "bench": "mcp_list_changed", "server": served.name, "era": LEGACY, "catalog_playbooks": catalog_size,
-        "edits": edits, "received": len(delays),
-        "p50_ms": ms(statistics.median(delays)) if delays else None,
-        "max_ms": ms(max(delays)) if delays else None, "errors": misses,
-    }
-
-
-# -- the run -------------------------------------------------------------------------------------
-
 
 @dataclass
 class Totals:

@@ -15,8 +15,8 @@ import re
 import traceback
 from typing import Any
 
-from hub.envelope import Failure
-from hub.errors import ErrorCode
+from hub.contract.envelope import Failure
+from hub.contract.errors import ErrorCode
 
 ENTRYPOINT_RE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*\Z")
 """`package.module:attr` or `package.module:Class.attr`."""

@@ -18,9 +18,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from catalog.model import RetryPolicy
-from hub.envelope import ErrorInfo, Failure
-from hub.errors import ErrorCode
-from hub.steps import StepCall
+from hub.contract.envelope import ErrorInfo, Failure
+from hub.contract.errors import ErrorCode
+from hub.contract.steps import StepCall
 
 _EXCERPT = 300
 

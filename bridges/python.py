@@ -22,9 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from bridges.callables import argument_problems, describe, signature_of
 from bridges.callables import call as call_function
 from bridges.entrypoints import exception_details, import_entrypoint
-from hub.envelope import Failure
-from hub.errors import ErrorCode
-from hub.steps import StepCall
+from hub.contract.envelope import Failure
+from hub.contract.errors import ErrorCode
+from hub.contract.steps import StepCall
 
 
 class PythonConfig(BaseModel):

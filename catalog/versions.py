@@ -2,7 +2,7 @@
 
 The catalog asks its ledger for the number of every file it loads; pins (`path@3`) look the old
 content up here. `MemoryLedger` lives as long as the process; the hub passes a durable ledger
-(`hub.sqlite_ledger.SqliteLedger`) so numbers survive restarts.
+(`hub.store.sqlite_ledger.SqliteLedger`) so numbers survive restarts.
 """
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ from catalog.catalog import Catalog
 from catalog.problems import Problem
 from catalog.watch import DEFAULT_INTERVAL, DirectoryWatcher
 from hub.config import HubConfig
-from hub.engine import Engine, EngineSettings
-from hub.kinds.registry import StepKinds
-from hub.sqlite_ledger import SqliteLedger
-from hub.sqlite_store import SqliteEventStore
+from hub.engine.executions import Engine, EngineSettings
+from hub.engine.kinds.registry import StepKinds
+from hub.store.sqlite_ledger import SqliteLedger
+from hub.store.sqlite import SqliteEventStore
 from troubleshoot.hook import TroubleshootHook
 
 log = logging.getLogger("agenthub")

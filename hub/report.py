@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from hub.records import EventRecord, ExecutionRecord
+from hub.contract.records import EventRecord, ExecutionRecord
 
 
 def _when(ts: float | None) -> str:

@@ -17,7 +17,7 @@ from hub.app import Hub
 from hub.config import HubConfig
 
 REPO = Path(__file__).resolve().parent.parent
-AGENTHUB = [sys.executable, "-m", "hub.cli"]
+AGENTHUB = [sys.executable, "-m", "hub.cli.main"]
 
 
 @pytest.fixture

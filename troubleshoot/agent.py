@@ -3,7 +3,7 @@
 How the step reaches the store: not through its input (that is the caller's data, and a store is
 not data), and not by opening the database by path (a hub started with `--db` would be read from
 the wrong file, and a second writer would race the hub's). The engine sets the running
-execution's `RunContext` for the task (`hub.hooks.current_run()`); its dispatcher is the hub's
+execution's `RunContext` for the task (`hub.contract.hooks.current_run()`); its dispatcher is the hub's
 engine, whose store and catalog are the ones the hub serves. So the playbook diagnoses executions
 of the very hub that runs it, however that hub was started. Outside a hub run the function says so.
 
@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 from catalog.catalog import Catalog
 from catalog.model import TroubleshootKnobs
-from hub.hooks import current_run
-from hub.store import EventStore
+from hub.contract.hooks import current_run
+from hub.contract.store import EventStore
 from troubleshoot.hook import TroubleshootHook
 from troubleshoot.ondemand import diagnose_execution
 

@@ -24,10 +24,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from catalog.model import TroubleshootKnobs
-from hub.envelope import Envelope
-from hub.hooks import FailedRun
-from hub.records import EventType
-from hub.store import EventStore
+from hub.contract.envelope import Envelope
+from hub.contract.hooks import FailedRun
+from hub.contract.records import EventType
+from hub.contract.store import EventStore
 from troubleshoot.cascade import diagnose_signal
 from troubleshoot.diagnosis import Diagnosis, TierRun
 from troubleshoot.redaction import Scrubber
@@ -54,7 +54,7 @@ def status_of(envelope: Envelope) -> str:
 
 
 class TroubleshootHook:
-    """A `hub.hooks.FailureHook`. One per hub; holds no per-run state."""
+    """A `hub.contract.hooks.FailureHook`. One per hub; holds no per-run state."""
 
     def __init__(
         self,

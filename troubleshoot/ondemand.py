@@ -17,12 +17,14 @@ import time
 from collections.abc import Mapping
 from typing import Protocol
 
-from catalog.catalog import Catalog, CatalogEntry
+from catalog.catalog import Catalog
+
+from catalog.entries import CatalogEntry
 from catalog.model import TroubleshootKnobs
-from hub.envelope import Failure
-from hub.records import EventRecord, EventType, ExecutionRecord
-from hub.secrets import resolve_keychain
-from hub.store import EventStore
+from hub.contract.envelope import Failure
+from hub.contract.records import EventRecord, EventType, ExecutionRecord
+from hub.contract.secrets import resolve_keychain
+from hub.contract.store import EventStore
 from troubleshoot.cascade import diagnose_signal
 from troubleshoot.diagnosis import Diagnosis
 from troubleshoot.redaction import Scrubber

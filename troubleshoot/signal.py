@@ -20,8 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from hub.records import EventRecord, ExecutionRecord
-from hub.store import EventStore
+from hub.contract.records import EventRecord, ExecutionRecord
+from hub.contract.store import EventStore
 from troubleshoot.redaction import Scrubber
 
 MAX_SIGNAL_CHARS = 6000

@@ -40,9 +40,9 @@ from bridges.agent.config import AgentConfig
 from bridges.agent.custom import agent_error
 from bridges.agent.outcome import Outcome
 from bridges.agent.outputs import jsonable
-from hub.envelope import Failure
-from hub.errors import ErrorCode
-from hub.steps import StepCall
+from hub.contract.envelope import Failure
+from hub.contract.errors import ErrorCode
+from hub.contract.steps import StepCall
 
 DEFAULT_USER = "agenthub"
 

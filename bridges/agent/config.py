@@ -22,8 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_core import PydanticCustomError
 
 from bridges.entrypoints import is_entrypoint
-from hub.envelope import ErrorInfo
-from hub.errors import ErrorCode
+from hub.contract.envelope import ErrorInfo
+from hub.contract.errors import ErrorCode
 
 FRAMEWORKS = ("adk", "langchain", "custom", "noetl")
 ALIASES = {"playbook": "noetl"}

@@ -19,9 +19,9 @@ from bridges.agent.outputs import jsonable
 from bridges.agent.runtimes import resolve_method
 from bridges.callables import PlanError, call, plan_call
 from bridges.entrypoints import exception_details
-from hub.envelope import Failure
-from hub.errors import ErrorCode
-from hub.steps import StepCall
+from hub.contract.envelope import Failure
+from hub.contract.errors import ErrorCode
+from hub.contract.steps import StepCall
 
 METHODS = ("ainvoke", "invoke", "run_async", "run", "__call__")
 

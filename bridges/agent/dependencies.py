@@ -13,8 +13,8 @@ import asyncio
 import importlib
 from dataclasses import dataclass
 
-from hub.envelope import Failure
-from hub.errors import ErrorCode
+from hub.contract.envelope import Failure
+from hub.contract.errors import ErrorCode
 
 
 @dataclass(frozen=True)

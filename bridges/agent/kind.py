@@ -40,9 +40,9 @@ from bridges.agent.dependencies import require
 from bridges.agent.noetl import run_noetl
 from bridges.agent.outcome import AGENT_KIND, AgentFailed, EnvelopeFacts, Outcome
 from bridges.agent.runtimes import Runtimes
-from hub.envelope import ErrorInfo, Failure
-from hub.errors import ErrorCode
-from hub.steps import StepCall
+from hub.contract.envelope import ErrorInfo, Failure
+from hub.contract.errors import ErrorCode
+from hub.contract.steps import StepCall
 
 log = logging.getLogger("agenthub.agent")
 

@@ -26,9 +26,9 @@ from bridges.agent.custom import run_agent
 from bridges.agent.outcome import Outcome
 from bridges.agent.outputs import jsonable
 from bridges.agent.runtimes import resolve_method
-from hub.envelope import Failure
-from hub.errors import ErrorCode
-from hub.steps import StepCall
+from hub.contract.envelope import Failure
+from hub.contract.errors import ErrorCode
+from hub.contract.steps import StepCall
 
 TAG = "agenthub"
 

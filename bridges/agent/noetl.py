@@ -26,9 +26,9 @@ from typing import Any
 
 from bridges.agent.config import AgentConfig
 from bridges.agent.outcome import AgentFailed, Outcome
-from hub.envelope import Envelope, ErrorInfo, Failure
-from hub.errors import ErrorCode
-from hub.steps import RunContext, StepCall
+from hub.contract.envelope import Envelope, ErrorInfo, Failure
+from hub.contract.errors import ErrorCode
+from hub.contract.steps import RunContext, StepCall
 
 _SHARED = (ErrorCode.DEADLINE_EXCEEDED.name, ErrorCode.CANCELLED.name)
 

@@ -1,6 +1,6 @@
 """What a framework hands back to the agent kind, and how the kind turns it into the envelope.
 
-Every framework module returns an `Outcome` or raises: `hub.envelope.Failure` for a problem with a
+Every framework module returns an `Outcome` or raises: `hub.contract.envelope.Failure` for a problem with a
 code (configuration, dependency, agent errors), or `AgentFailed` when the failure belongs to a run
 with its own id and duration (a noetl child). The kind then builds the one envelope (DESIGN.md, "The
 agent envelope") for every framework the same way, so callers never learn which runtime answered.
@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hub.envelope import Envelope, ErrorInfo
-from hub.errors import ErrorCode
+from hub.contract.envelope import Envelope, ErrorInfo
+from hub.contract.errors import ErrorCode
 
 AGENT_KIND = "agent"
 """The envelope's `framework` when the block names none the hub knows (the tool kind, as for other

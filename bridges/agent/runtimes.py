@@ -26,8 +26,8 @@ from typing import Any, Protocol
 from bridges.agent.config import AgentConfig
 from bridges.callables import argument_problems, call, describe, signature_of
 from bridges.entrypoints import exception_details, import_entrypoint
-from hub.envelope import Failure
-from hub.errors import ErrorCode
+from hub.contract.envelope import Failure
+from hub.contract.errors import ErrorCode
 
 log = logging.getLogger("agenthub.agent")
 

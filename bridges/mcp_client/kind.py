@@ -41,11 +41,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bridges.mcp_client.connections import McpConnection, McpPool, OpenFailed, describe_exception
 from bridges.mcp_client.servers import ServerTarget, resolve_target
-from catalog.catalog import McpServerEntry
-from hub.envelope import ErrorInfo, Failure
-from hub.errors import ErrorCode
-from hub.steps import StepCall
-from hub.templates import Templates
+from catalog.entries import McpServerEntry
+from hub.contract.envelope import ErrorInfo, Failure
+from hub.contract.errors import ErrorCode
+from hub.contract.steps import StepCall
+from hub.contract.templates import Templates
 
 ServerLookup = Callable[[str], McpServerEntry | None]
 ERROR_CODES: tuple[ErrorCode, ...] = (

@@ -6,8 +6,8 @@ python` becomes the hub's own interpreter. The result, a `ServerTarget`, knows i
 whatever the server says can be redacted of them) and a digest of the definition it came from (so
 the pool reopens a connection when the file changes).
 
-Templates go through the hub's sandboxed renderer and keychain reader (`hub.templates`,
-`hub.secrets`): leaf modules that import only the contract modules, so using them keeps the
+Templates go through the hub's sandboxed renderer and keychain reader (`hub.contract.templates`,
+`hub.contract.secrets`): leaf modules that import only the contract modules, so using them keeps the
 one-way arrows (bridges never reach the engine).
 """
 
@@ -23,9 +23,9 @@ import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from catalog.catalog import McpServerEntry
-from hub.secrets import Redactor, resolve_keychain
-from hub.templates import Templates
+from catalog.entries import McpServerEntry
+from hub.contract.secrets import Redactor, resolve_keychain
+from hub.contract.templates import Templates
 
 CONNECT_TIMEOUT = 30.0
 STREAM_READ_TIMEOUT = 300.0

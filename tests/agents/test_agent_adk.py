@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hub.records import EventType
+from hub.contract.records import EventType
 from tests.agents.agent_support import ENTRY, agent_playbook
 
 pytest.importorskip("google.adk", reason="needs the adk extra: pip install 'agenthub[adk]'")

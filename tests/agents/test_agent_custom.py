@@ -192,7 +192,7 @@ async def test_templated_values_are_checked_at_run_time(hub, write_playbook, arg
 
 
 async def test_unknown_framework_envelope_names_the_tool_kind(hub, write_playbook):
-    from hub.records import EventType
+    from hub.contract.records import EventType
 
     tool = {"framework": "{{ input.framework }}", "entrypoint": f"{ENTRY}:add"}
     env = await run_agent(hub, write_playbook, tool, {"framework": "crewai"}, inputs={"framework": "string"})
@@ -217,7 +217,7 @@ async def test_unknown_framework_envelope_names_the_tool_kind(hub, write_playboo
 def test_literal_mistakes_are_refused_when_the_catalog_loads(tmp_path, tool, field, words):
     """What a playbook says literally is checked on load, with file, line and field."""
     from catalog.catalog import Catalog
-    from hub.kinds.registry import StepKinds
+    from hub.engine.kinds.registry import StepKinds
 
     (tmp_path / "bad.yaml").write_text(agent_playbook("bad", tool))
     catalog = Catalog(tmp_path, tool_kinds=StepKinds.builtin(plugins=False).tool_specs())
@@ -231,7 +231,7 @@ def test_literal_mistakes_are_refused_when_the_catalog_loads(tmp_path, tool, fie
 
 def test_templated_values_pass_the_load_time_check(tmp_path):
     from catalog.catalog import Catalog
-    from hub.kinds.registry import StepKinds
+    from hub.engine.kinds.registry import StepKinds
 
     tool = {"framework": "{{ input.f }}", "entrypoint": "{{ input.e }}", "entrypoint_mode": "{{ input.m }}",
             "payload": "{{ input }}", "timeout": "{{ input.t }}"}

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from textwrap import dedent
 
-from catalog.catalog import Catalog, CatalogEntry
+from catalog.catalog import Catalog
+
+from catalog.entries import CatalogEntry
 from catalog.versions import MemoryLedger
 
 

@@ -18,14 +18,14 @@ REPO = Path(__file__).resolve().parents[2]
 def agenthub(*args: str, db: Path, cwd: Path = REPO, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "AGENTHUB_DB": str(db), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "hub.cli", *args], cwd=cwd, env=full_env,
+        [sys.executable, "-m", "hub.cli.main", *args], cwd=cwd, env=full_env,
         capture_output=True, text=True, timeout=timeout,
     )
 
 
 def start_agenthub(*args: str, db: Path, cwd: Path = REPO) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", *args], cwd=cwd, env={**os.environ, "AGENTHUB_DB": str(db)},
+        [sys.executable, "-m", "hub.cli.main", *args], cwd=cwd, env={**os.environ, "AGENTHUB_DB": str(db)},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 

@@ -1,5 +1,5 @@
 """docs/agents.md lists exactly the codes the agent and mcp kinds answer with, each with an
-example envelope that is valid and says the same code, kind and retryability as hub/errors.py."""
+example envelope that is valid and says the same code, kind and retryability as hub/contract/errors.py."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 
 from bridges.agent.outcome import ERROR_CODES as AGENT_CODES
 from bridges.mcp_client.kind import ERROR_CODES as MCP_CODES
-from hub.envelope import Envelope
-from hub.errors import ErrorCode
+from hub.contract.envelope import Envelope
+from hub.contract.errors import ErrorCode
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "agents.md"
 ROW = re.compile(

@@ -1,11 +1,11 @@
-"""docs/errors.md lists exactly the codes of hub/errors.py, with the same kind and retryability."""
+"""docs/errors.md lists exactly the codes of hub/contract/errors.py, with the same kind and retryability."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from hub.errors import ErrorCode, http_status_code
+from hub.contract.errors import ErrorCode, http_status_code
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 ROW = re.compile(r"^\| `(?P<code>[A-Z_<>n0-9]+)` \| `(?P<kind>[a-z.]+)` \| (?P<retry>[^|]+) \| (?P<when>[^|]+) \|$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.records import ExecutionStatus
+from hub.contract.records import ExecutionStatus
 
 
 async def _events(hub: Any, execution_id: str) -> list[Any]:

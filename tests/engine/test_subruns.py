@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.records import ExecutionStatus
+from hub.contract.records import ExecutionStatus
 
 CHILD = """
 apiVersion: agenthub/v1

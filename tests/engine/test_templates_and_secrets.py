@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from hub.envelope import Failure
-from hub.templates import Templates
+from hub.contract.envelope import Failure
+from hub.contract.templates import Templates
 
 
 @pytest.mark.parametrize("hostile", [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hub.records import ExecutionStatus
+from hub.contract.records import ExecutionStatus
 
 SLEEPER = """
 apiVersion: agenthub/v1

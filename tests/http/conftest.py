@@ -20,7 +20,7 @@ from http_support import (
     write_catalog,
 )
 
-from hub.auth import TokenEntry, append_token, hash_token
+from hub.http.auth import TokenEntry, append_token, hash_token
 
 
 @pytest.fixture(scope="module")

@@ -205,7 +205,7 @@ def start_server(tmp: Path, catalog: Path, *args: str, env: dict[str, str] | Non
     full_env.update(env or {})
     with stdout.open("wb") as out, stderr.open("wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "serve", "--port", "0", "--catalog", str(catalog),
+            [sys.executable, "-m", "hub.cli.main", "serve", "--port", "0", "--catalog", str(catalog),
              "--db", str(db), *args],
             cwd=REPO, env=full_env, stdout=out, stderr=err,
         )

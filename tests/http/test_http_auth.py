@@ -95,14 +95,14 @@ def test_the_scope_opens_the_scoped_playbook(auth_server: Served, token: str):
 def test_a_token_added_to_the_file_while_serving_works(auth_server: Served):
     tokens_file = auth_server.tmp / "tokens.yaml"
     made = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "token", "new", "--subject", "late", "--scope", "billing",
+        [sys.executable, "-m", "hub.cli.main", "token", "new", "--subject", "late", "--scope", "billing",
          "--tokens-file", str(tokens_file)],
         cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
     )
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip()
     assert token.startswith("ahub_") and token not in tokens_file.read_text()
-    hashed = subprocess.run([sys.executable, "-m", "hub.cli", "token", "hash"], input=token + "\n",
+    hashed = subprocess.run([sys.executable, "-m", "hub.cli.main", "token", "hash"], input=token + "\n",
                             cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
     assert hashed.stdout.strip() in tokens_file.read_text()
     with auth_server.client(token) as client:

@@ -12,7 +12,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from hub.auth import (
+from hub.http.auth import (
     AuthConfig,
     ChainVerifier,
     JwtVerifier,
@@ -21,9 +21,9 @@ from hub.auth import (
     append_token,
     hash_token,
 )
-from hub.http_app import HttpSettings, is_loopback, transport_security
-from hub.serve import settings_from
-from hub.serve_flags import add_arguments
+from hub.http.app import HttpSettings, is_loopback, transport_security
+from hub.http.serve import settings_from
+from hub.http.serve_flags import add_arguments
 
 AUD = "https://hub.example/mcp"
 
@@ -64,9 +64,9 @@ async def test_jwks_rs256_and_es256(http_server, keys):
 
 
 async def test_jwks_refetches_on_an_unknown_kid_but_not_in_a_loop(http_server, keys, monkeypatch):
-    import hub.auth
+    import hub.http.auth
 
-    monkeypatch.setattr(hub.auth, "JWKS_MIN_REFETCH", 0.0)
+    monkeypatch.setattr(hub.http.auth, "JWKS_MIN_REFETCH", 0.0)
     http_server.script("/jwks", (200, {"keys": [_jwk(keys["rsa"], "old", "RS256")]}),
                        (200, {"keys": [_jwk(keys["rsa"], "old", "RS256"), _jwk(keys["ec"], "new", "ES256")]}))
     verifier = JwtVerifier(audience=[AUD], jwks_url=f"{http_server.url}/jwks")
@@ -74,7 +74,7 @@ async def test_jwks_refetches_on_an_unknown_kid_but_not_in_a_loop(http_server, k
     rotated = jwt.encode(_claims(), keys["ec"], "ES256", headers={"kid": "new"})
     assert await verifier.verify_token(rotated) is not None
     assert len(http_server.hits("/jwks")) == 2
-    monkeypatch.setattr(hub.auth, "JWKS_MIN_REFETCH", 30.0)
+    monkeypatch.setattr(hub.http.auth, "JWKS_MIN_REFETCH", 30.0)
     for _ in range(3):  # unknown kids do not make the hub hammer the JWKS endpoint
         assert await verifier.verify_token(jwt.encode(_claims(), keys["ec"], "ES256", headers={"kid": "ghost"})) is None
     assert len(http_server.hits("/jwks")) == 2
@@ -101,9 +101,9 @@ async def test_an_unreachable_jwks_refuses_tokens_without_raising(keys):
 
 
 async def test_tokens_file_hashes_expiry_and_reload(tmp_path: Path, monkeypatch):
-    import hub.auth
+    import hub.http.auth
 
-    monkeypatch.setattr(hub.auth, "TOKENS_FILE_CHECK_INTERVAL", 0.0)
+    monkeypatch.setattr(hub.http.auth, "TOKENS_FILE_CHECK_INTERVAL", 0.0)
     file = tmp_path / "tokens.yaml"
     append_token(file, TokenEntry(sha256=hash_token("alpha"), subject="a", scopes=["x"]))
     append_token(file, TokenEntry(sha256=hash_token("old"), subject="o", expires_at=int(time.time()) - 1))

@@ -36,7 +36,7 @@ def inspector(tmp_path: Path, *args: str) -> dict[str, Any]:
 
 
 def stdio_command(served: Served) -> list[str]:
-    return ["--", sys.executable, "-m", "hub.cli", "stdio", "--catalog", str(served.catalog),
+    return ["--", sys.executable, "-m", "hub.cli.main", "stdio", "--catalog", str(served.catalog),
             "--db", str(served.tmp / "stdio.db")]
 
 

@@ -36,7 +36,7 @@ def stdio_params(tmp_path: Path, mcp_catalog: Path) -> Callable[..., StdioServer
     def make(**env: str) -> StdioServerParameters:
         return StdioServerParameters(
             command=sys.executable,
-            args=["-m", "hub.cli", "stdio", "--catalog", str(mcp_catalog), "--db", str(tmp_path / "hub.db")],
+            args=["-m", "hub.cli.main", "stdio", "--catalog", str(mcp_catalog), "--db", str(tmp_path / "hub.db")],
             env=env,
             cwd=str(REPO),
         )

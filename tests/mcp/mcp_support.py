@@ -109,7 +109,7 @@ PLAYBOOKS = {"echo": ECHO, "failing": FAILING, "three_steps": THREE_STEPS, "slow
 def agenthub_json(*args: str, db: Path, catalog: Path) -> Any:
     """Run an `agenthub ... --json` command in a subprocess and parse its output."""
     done = subprocess.run(
-        [sys.executable, "-m", "hub.cli", *args, "--json", "--db", str(db), "--catalog", str(catalog)],
+        [sys.executable, "-m", "hub.cli.main", *args, "--json", "--db", str(db), "--catalog", str(catalog)],
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0, done.stderr

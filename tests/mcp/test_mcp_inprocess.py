@@ -18,8 +18,8 @@ from mcp.shared.exceptions import MCPError
 from mcp_support import ECHO
 
 from catalog.watch import DirectoryWatcher, changed_files, fingerprint
-from hub.mcp_server import HubMcpServer
-from hub.mcp_tools import decode_cursor, encode_cursor, envelope_schema, paginate
+from hub.mcp.server import HubMcpServer
+from hub.mcp.tools import decode_cursor, encode_cursor, envelope_schema, paginate
 
 GUARDED = """
 apiVersion: agenthub/v1

@@ -294,7 +294,7 @@ INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 def start_raw(tmp_path: Path, catalog: Path, *messages: dict[str, Any]) -> subprocess.Popen[str]:
     """`agenthub stdio` driven by hand (no client library), with `messages` already sent."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "stdio", "--catalog", str(catalog), "--db", str(tmp_path / "hub.db")],
+        [sys.executable, "-m", "hub.cli.main", "stdio", "--catalog", str(catalog), "--db", str(tmp_path / "hub.db")],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
     )
     assert proc.stdin is not None

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hub.records import EventType
+from hub.contract.records import EventType
 from tests.mcp_kind.mcp_kind_support import mcp_playbook, server_document
 
 REPO = Path(__file__).resolve().parents[2]

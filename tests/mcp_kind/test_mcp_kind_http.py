@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hub.auth import TokenEntry, append_token, hash_token
+from hub.http.auth import TokenEntry, append_token, hash_token
 from tests.http.http_support import Served, start_server, write_catalog
 from tests.mcp_kind.mcp_kind_support import mcp_playbook, server_document
 

@@ -7,7 +7,7 @@ import os
 import signal
 from typing import Any
 
-from hub.records import EventType
+from hub.contract.records import EventType
 from tests.mcp_kind.mcp_kind_support import mcp_playbook, stdio_server, wait_dead
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.sqlite_ledger import SqliteLedger
-from hub.sqlite_store import SqliteEventStore
+from hub.store.sqlite_ledger import SqliteLedger
+from hub.store.sqlite import SqliteEventStore
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -75,7 +75,7 @@ def test_closed_ledger_refuses_and_close_is_idempotent(tmp_path: Path) -> None:
 CHILD = textwrap.dedent(
     """
     import json, os, sys, time
-    from hub.sqlite_ledger import SqliteLedger
+    from hub.store.sqlite_ledger import SqliteLedger
 
     path, name, go = sys.argv[1], sys.argv[2], sys.argv[3]
     ledger = SqliteLedger(path)

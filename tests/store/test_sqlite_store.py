@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.ids import ExecutionIds
-from hub.records import EventRecord, EventType, ExecutionRecord, ExecutionStatus
-from hub.process_owner import owner_is_dead, process_owner
-from hub.sqlite_store import SqliteEventStore
+from hub.engine.ids import ExecutionIds
+from hub.contract.records import EventRecord, EventType, ExecutionRecord, ExecutionStatus
+from hub.store.process_owner import owner_is_dead, process_owner
+from hub.store.sqlite import SqliteEventStore
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -412,8 +412,8 @@ async def test_recover_returns_the_ids_it_failed(tmp_path: Path, ids: ExecutionI
 CHILD = textwrap.dedent(
     """
     import asyncio, sys, time
-    from hub.records import EventRecord, ExecutionRecord
-    from hub.sqlite_store import SqliteEventStore
+    from hub.contract.records import EventRecord, ExecutionRecord
+    from hub.store.sqlite import SqliteEventStore
 
     async def main(path, eid, n):
         store = SqliteEventStore(path)

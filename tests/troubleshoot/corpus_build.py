@@ -41,7 +41,7 @@ if str(REPO) not in sys.path:
 
 from hub.app import Hub  # noqa: E402
 from hub.config import HubConfig  # noqa: E402
-from hub.records import ExecutionRecord, ExecutionStatus  # noqa: E402
+from hub.contract.records import ExecutionRecord, ExecutionStatus  # noqa: E402
 from troubleshoot.redaction import Scrubber  # noqa: E402
 from troubleshoot.signal import FailureSignal, collect_signal  # noqa: E402
 

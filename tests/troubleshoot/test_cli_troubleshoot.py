@@ -33,7 +33,7 @@ workflow:
 def agenthub(*args: str, tmp: Path, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("OLLAMA_", "OPENAI_", "AGENTHUB_"))}
     full_env = {**base, "AGENTHUB_DB": str(tmp / "hub.db"), "AGENTHUB_CATALOG": str(tmp / "catalog"), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "hub.cli", *args], cwd=REPO, env=full_env,
+    return subprocess.run([sys.executable, "-m", "hub.cli.main", *args], cwd=REPO, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
 
 

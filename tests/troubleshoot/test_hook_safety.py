@@ -10,11 +10,11 @@ import pytest
 from llm_servers import answer
 
 from catalog.model import TroubleshootKnobs
-from hub.envelope import Envelope, ErrorInfo, StepRef
-from hub.errors import ErrorCode
-from hub.hooks import FailedRun
-from hub.secrets import Redactor
-from hub.steps import RunContext
+from hub.contract.envelope import Envelope, ErrorInfo, StepRef
+from hub.contract.errors import ErrorCode
+from hub.contract.hooks import FailedRun
+from hub.contract.secrets import Redactor
+from hub.contract.steps import RunContext
 from troubleshoot.hook import TroubleshootHook
 from troubleshoot.settings import resolve
 

@@ -12,8 +12,8 @@ from llm_servers import answer
 from mcp import Client
 from starlette.applications import Starlette
 
-from hub.mcp_server import HubMcpServer
-from hub.rest_api import RestApi
+from hub.mcp.server import HubMcpServer
+from hub.http.rest import RestApi
 
 FAILING = """
     apiVersion: agenthub/v1

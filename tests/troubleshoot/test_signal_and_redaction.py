@@ -7,7 +7,7 @@ import json
 import pytest
 from llm_servers import answer, user_signal
 
-from hub.records import EventRecord
+from hub.contract.records import EventRecord
 from troubleshoot.redaction import Scrubber
 from troubleshoot.rules import classify
 from troubleshoot.signal import MAX_SIGNAL_CHARS, FailureSignal, signal_from

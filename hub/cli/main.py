@@ -1,0 +1,158 @@
+"""The `agenthub` command line: the parser and the dispatch to one `cmd_*` handler per command
+(hub.cli.run, hub.cli.inspect, hub.cli.servers, hub.cli.troubleshoot)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from hub.cli.common import EXIT_USAGE, UsageError
+from hub.cli.inspect import cmd_cancel, cmd_catalog, cmd_executions
+from hub.cli.run import cmd_run
+from hub.cli.servers import cmd_serve, cmd_stdio, cmd_token
+from hub.cli.troubleshoot import cmd_diagnose, cmd_troubleshoot
+from hub.config import HubConfig
+from hub.contract.records import ExecutionStatus
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--catalog", type=Path, default=argparse.SUPPRESS,
+                        help="catalog directory (env AGENTHUB_CATALOG, default playbooks/)")
+    common.add_argument("--db", type=Path, default=argparse.SUPPRESS,
+                        help="SQLite database (env AGENTHUB_DB, default .agenthub/agenthub.db)")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="agenthub", parents=[common],
+        description="An MCP-native agent hub: run catalog playbooks, serve them as MCP tools, inspect executions.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", parents=[common], help="run a playbook (catalog path, name or file)")
+    run.add_argument("target", metavar="PATH_OR_FILE")
+    run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                     help="an argument; dotted keys nest, non-string inputs parse as YAML (repeatable)")
+    run.add_argument("--input-json", metavar="JSON", help="arguments as a JSON object (--set wins)")
+    run.add_argument("--version", dest="pin", type=int, help="run this catalog version")
+    run.add_argument("--timeout", type=float, help="deadline for the whole run, seconds")
+    run.add_argument("--json", action="store_true", help="print the envelope as JSON")
+    run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="live step progress on stderr (default: when stderr is a terminal)")
+
+    cat = commands.add_parser("catalog", parents=[common], help="list, show, validate playbooks")
+    cat_cmds = cat.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")
+    for name, text in (("list", "list the playbooks"), ("validate", "check every playbook file")):
+        sub = cat_cmds.add_parser(name, parents=[common], help=text)
+        sub.add_argument("dir", nargs="?", type=Path, help="catalog directory (default --catalog)")
+        sub.add_argument("--json", action="store_true")
+    show = cat_cmds.add_parser("show", parents=[common], help="one playbook: metadata, schemas, steps")
+    show.add_argument("ref", metavar="PATH_OR_NAME")
+    show.add_argument("--json", action="store_true")
+    schema = cat_cmds.add_parser("schema", parents=[common], help="JSON Schema of the playbook format")
+    schema.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+
+    exe = commands.add_parser("executions", parents=[common], help="list and show executions")
+    exe_cmds = exe.add_subparsers(dest="executions_command", required=True, metavar="ACTION")
+    lst = exe_cmds.add_parser("list", parents=[common], help="recent executions, newest first")
+    lst.add_argument("--status", choices=[s.value for s in ExecutionStatus])
+    lst.add_argument("--limit", type=int, default=20)
+    lst.add_argument("--json", action="store_true")
+    shw = exe_cmds.add_parser("show", parents=[common], help="a report: steps, timings, errors, result")
+    shw.add_argument("id", metavar="ID")
+    shw.add_argument("--json", action="store_true")
+
+    cancel = commands.add_parser("cancel", parents=[common], help="cancel a running execution")
+    cancel.add_argument("id", metavar="ID")
+    cancel.add_argument("--wait", type=float, default=5.0, help="seconds to wait for it to stop")
+
+    stdio = commands.add_parser("stdio", parents=[common],
+                                help="serve the catalog as MCP tools over stdin/stdout (for IDE clients)")
+    stdio.add_argument("--page-size", type=int, metavar="N",
+                       help="tools/list page size (env AGENTHUB_MCP_PAGE_SIZE, default 100)")
+    stdio.add_argument("--call-timeout", type=float, metavar="SECONDS",
+                       help="answer `running` after this long (env AGENTHUB_CALL_TIMEOUT, default 60)")
+
+    serve = commands.add_parser("serve", parents=[common],
+                                help="serve MCP (streamable HTTP at /mcp) and the REST API (/api) over HTTP")
+    from hub.http.serve_flags import add_arguments as add_serve_arguments
+
+    add_serve_arguments(serve)
+
+    token = commands.add_parser("token", parents=[common], help="make and hash bearer tokens for --tokens-file")
+    token_cmds = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    token_hash = token_cmds.add_parser("hash", help="print the sha256 of a token (read from stdin if not given)")
+    token_hash.add_argument("token", nargs="?")
+    token_new = token_cmds.add_parser("new", help="print a new random token; add its hash to a tokens file")
+    token_new.add_argument("--subject", required=True, help="who the token is for")
+    token_new.add_argument("--scope", dest="scopes", action="append", default=[], help="a scope (repeatable)")
+    token_new.add_argument("--tokens-file", type=Path, help="append the entry to this file (else print it)")
+    token_new.add_argument("--expires-in", type=float, metavar="SECONDS", help="the token stops working after")
+
+    diagnose = commands.add_parser("diagnose", parents=[common],
+                                   help="diagnose a failed execution (rules, then Ollama, then OpenAI if unsure)")
+    diagnose.add_argument("id", metavar="EXECUTION_ID")
+    diagnose.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
+    _troubleshoot_knobs(diagnose)
+    trouble = commands.add_parser("troubleshoot", parents=[common], help="the troubleshoot agent: evaluation")
+    trouble_cmds = trouble.add_subparsers(dest="troubleshoot_command", required=True, metavar="ACTION")
+    evaluate = trouble_cmds.add_parser("eval", parents=[common],
+                                       help="accuracy, escalation, calibration, latency of each tier and the cascade")
+    evaluate.add_argument("corpus", nargs="?", type=Path, help="JSON lines of labelled failures (default: the bundled corpus)")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--tiers", default="rules,ollama,openai", help="tiers to ask (comma-separated; rules always)")
+    evaluate.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per model call (default 30)")
+    evaluate.add_argument("--concurrency", type=int, default=1, help="model calls in flight per tier (default 1)")
+    _troubleshoot_knobs(evaluate)
+    return parser
+
+
+def _troubleshoot_knobs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ollama-model", help="local model (default from config, else gemma2:2b)")
+    parser.add_argument("--openai-model", help="OpenAI model (default from config, else gpt-4o-mini)")
+    parser.add_argument("--threshold", type=float, help="escalate below this pooled confidence (default 0.7)")
+    parser.add_argument("--escalate-to", choices=["openai", "none"], help="escalation target (default openai)")
+    parser.add_argument("--budget", type=float, metavar="SECONDS", help="for the whole diagnosis (default 20)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        config = HubConfig.load(catalog=getattr(args, "catalog", None), db=getattr(args, "db", None))
+    except ValueError as exc:
+        print(f"agenthub: bad configuration: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    handler = {
+        "run": cmd_run,
+        "catalog": cmd_catalog,
+        "executions": cmd_executions,
+        "cancel": cmd_cancel,
+        "stdio": cmd_stdio,
+        "serve": cmd_serve,
+        "token": cmd_token,
+        "diagnose": cmd_diagnose,
+        "troubleshoot": cmd_troubleshoot,
+    }[args.command]
+    try:
+        return asyncio.run(handler(args, config))
+    except KeyboardInterrupt:
+        return 130
+    except UsageError as exc:
+        print(f"agenthub: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

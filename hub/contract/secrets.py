@@ -1,0 +1,76 @@
+"""Keychain resolution and redaction: secret values are used by steps and shown nowhere.
+
+`resolve_keychain` reads each entry from its environment variable or file when a run starts.
+`Redactor` replaces every known secret value (and the values of `secret: true` inputs) with
+`***` in anything about to leave the engine: events, envelopes, log lines.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from catalog.model import KeychainEntry
+from hub.contract.envelope import Failure
+from hub.contract.errors import ErrorCode
+
+MASK = "***"
+_MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary text everywhere
+
+
+def resolve_keychain(
+    entries: Iterable[KeychainEntry], environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Read every keychain entry; a missing required one is a KEYCHAIN_MISSING failure."""
+    env = os.environ if environ is None else environ
+    values: dict[str, str] = {}
+    for entry in entries:
+        value: str | None
+        if entry.env is not None:
+            value = env.get(entry.env)
+            source = f"environment variable {entry.env}"
+        else:
+            path = Path(os.path.expanduser(str(entry.file)))
+            value = path.read_text().strip() if path.is_file() else None
+            source = f"file {path}"
+        if value is None:
+            if entry.required:
+                raise Failure.of(
+                    ErrorCode.KEYCHAIN_MISSING, f"keychain entry {entry.name!r}: {source} is not set"
+                )
+            continue
+        values[entry.name] = value
+    return values
+
+
+class Redactor:
+    """Masks known secret strings inside nested data. With no secrets it returns data as is."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        found = {s for s in secrets if isinstance(s, str) and len(s) >= _MIN_SECRET_LENGTH}
+        self._secrets = sorted(found, key=len, reverse=True)  # longest first: no partial leftovers
+
+    def __bool__(self) -> bool:
+        return bool(self._secrets)
+
+    def with_secrets(self, more: Iterable[str]) -> Redactor:
+        return Redactor([*self._secrets, *more])
+
+    def text(self, value: str) -> str:
+        for secret in self._secrets:
+            if secret in value:
+                value = value.replace(secret, MASK)
+        return value
+
+    def __call__(self, value: Any) -> Any:
+        if not self._secrets:
+            return value
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self(k): self(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self(v) for v in value]
+        return value

@@ -1,0 +1,403 @@
+"""The engine: starts executions, owns their lifecycle, and runs sub-executions (the dispatcher).
+
+Every run becomes an execution in the store and ends as one `Envelope`, whatever happens: a
+missing playbook, bad arguments, a failing step, the deadline, a cancel or a bug all come back as
+error envelopes, never as exceptions. Each execution runs in its own task so it can be cancelled
+by id (`cancel()`, or a cancel flag set in the store by another process, which a poller picks up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from catalog.catalog import Catalog
+
+from catalog.entries import CatalogEntry
+from catalog.schema import apply_defaults, validate_arguments
+from hub.engine.cancel_watch import CancelWatch
+from hub.contract.envelope import Envelope, ErrorInfo, Failure
+from hub.contract.errors import ErrorCode
+from hub.contract.hooks import FailedRun, FailureHook, enter_run, is_troubleshoot_agent
+from hub.engine.ids import ExecutionIds
+from hub.engine.kinds.registry import StepKinds
+from hub.contract.records import EventRecord, EventType, ExecutionRecord, ExecutionStatus
+from hub.contract.secrets import Redactor, resolve_keychain
+from hub.contract.steps import RunContext
+from hub.contract.store import EventStore
+from hub.contract.templates import Templates
+from hub.engine.workflow import DEADLINE_SAFETY_NET, ExecutionState, StepFailed, WorkflowRun
+
+log = logging.getLogger("agenthub.engine")
+
+Listener = Callable[[EventRecord], None]
+__all__ = ["Engine", "EngineSettings", "FailureHook", "RunHandle"]
+
+FRAMEWORK = "noetl"  # a catalog playbook run is the `noetl` framework of the envelope
+
+
+@dataclass
+class EngineSettings:
+    max_depth: int = 8
+    """Sub-run nesting limit: a playbook at depth `max_depth` may not start another."""
+    max_activations: int = 10_000
+    default_timeout: float | None = None
+    """The execution deadline, seconds, for playbooks that set no `timeout:`."""
+    cancel_poll_interval: float = 0.5
+    max_concurrent: int | None = None
+    """Top-level executions allowed to run at once (sub-runs do not count); None = no limit."""
+
+
+@dataclass
+class RunHandle:
+    execution_id: str
+    task: asyncio.Future[Envelope]
+
+
+class Engine:
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: EventStore,
+        kinds: StepKinds,
+        settings: EngineSettings | None = None,
+        *,
+        failure_hooks: list[FailureHook] | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.kinds = kinds
+        self.settings = settings or EngineSettings()
+        self.templates = Templates()
+        self.failure_hooks = list(failure_hooks or [])
+        self._ids = ExecutionIds()
+        self._rng = random.Random()
+        self._running: dict[str, asyncio.Task[Envelope]] = {}
+        self._listeners: dict[str, Listener] = {}
+        self._top_level: set[str] = set()
+        self._cancel_watch = CancelWatch(store, self._running, self.settings.cancel_poll_interval)
+
+    # -- running -------------------------------------------------------------------------------
+
+    async def run(
+        self,
+        ref: str | CatalogEntry,
+        arguments: dict[str, Any] | None = None,
+        *,
+        version: int | None = None,
+        parent: RunContext | None = None,
+        listener: Listener | None = None,
+        timeout: float | None = None,
+        started_by: str | None = None,
+    ) -> Envelope:
+        """Run a playbook to its end. If the caller is cancelled, the execution is cancelled too."""
+        handle = await self.start(
+            ref, arguments, version=version, parent=parent, listener=listener, timeout=timeout, started_by=started_by
+        )
+        try:
+            return await asyncio.shield(handle.task)
+        except asyncio.CancelledError:
+            handle.task.cancel()
+            await asyncio.wait([handle.task])
+            raise
+
+    async def run_playbook(
+        self, ref: str, arguments: dict[str, Any], *, parent: RunContext, version: int | None = None
+    ) -> Envelope:
+        """The dispatcher the `playbook` kind (and `noetl` agents) use for sub-runs."""
+        return await self.run(ref, arguments, version=version, parent=parent, listener=self._listeners.get(parent.execution_id))
+
+    async def start(
+        self,
+        ref: str | CatalogEntry,
+        arguments: dict[str, Any] | None = None,
+        *,
+        version: int | None = None,
+        parent: RunContext | None = None,
+        listener: Listener | None = None,
+        timeout: float | None = None,
+        started_by: str | None = None,
+    ) -> RunHandle:
+        """Create the execution (durable on return) and start it; failures before the first step
+        finish it at once, so the handle's task is then already done. `started_by` is the caller's
+        token subject (audit); sub-runs inherit their parent's."""
+        started = time.monotonic()
+        execution_id = self._ids.new()
+        entry = ref if isinstance(ref, CatalogEntry) else self.catalog.get(ref, version)
+        path = entry.path if entry else (ref if isinstance(ref, str) else ref.path)
+        record = ExecutionRecord(
+            id=execution_id,
+            parent_id=parent.execution_id if parent else None,
+            playbook_path=path,
+            playbook_version=entry.version if entry else version,
+            playbook_name=entry.name if entry else None,
+            status=ExecutionStatus.RUNNING,
+            depth=parent.depth + 1 if parent else 0,
+            created_at=time.time(),
+            started_by=parent.started_by if parent else started_by,
+        )
+        try:
+            state = self._prepare(record, entry, ref, version, arguments or {}, parent, timeout, listener)
+        except Failure as failure:
+            record.arguments = Redactor()(arguments or {}) if entry is None else _mask_secret_args(entry, arguments or {})
+            envelope = self._envelope(record, started, error=failure.error)
+            await self.store.create(record)
+            self._emit_raw(record.id, listener, Redactor(), EventType.EXECUTION_FINISHED, None,
+                           {"status": "failed", "error": _brief(failure.error)})
+            envelope = await self._finish(record, envelope, ExecutionStatus.FAILED, None)
+            done: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
+            done.set_result(envelope)
+            return RunHandle(execution_id, done)
+        await self.store.create(record)
+        if listener is not None:
+            self._listeners[execution_id] = listener
+        task = asyncio.create_task(self._execute(record, state, started), name=f"execution:{execution_id}")
+        self._running[execution_id] = task
+        if parent is None:
+            self._top_level.add(execution_id)
+        task.add_done_callback(lambda _t: self._forget(execution_id))
+        self._cancel_watch.ensure()
+        return RunHandle(execution_id, task)
+
+    def _prepare(
+        self,
+        record: ExecutionRecord,
+        entry: CatalogEntry | None,
+        ref: str | CatalogEntry,
+        version: int | None,
+        arguments: dict[str, Any],
+        parent: RunContext | None,
+        timeout: float | None,
+        listener: Listener | None,
+    ) -> ExecutionState:
+        if entry is None:
+            pinned = f" version {version}" if version else ""
+            raise Failure.of(ErrorCode.PLAYBOOK_NOT_FOUND, f"no playbook {ref!r}{pinned} in the catalog")
+        limit = self.settings.max_concurrent
+        if parent is None and limit is not None and len(self._top_level) >= limit:
+            raise Failure.of(
+                ErrorCode.TOO_MANY_EXECUTIONS,
+                f"{limit} executions are already running (the hub's limit); try again shortly",
+            )
+        if parent is not None and parent.depth + 1 > self.settings.max_depth:
+            chain = " -> ".join([*parent.ancestry, parent.playbook_path, entry.path])
+            raise Failure.of(
+                ErrorCode.DEPTH_LIMIT_EXCEEDED,
+                f"sub-run depth {parent.depth + 1} is over the limit of {self.settings.max_depth}: {chain}",
+            )
+        args = apply_defaults(entry.playbook, arguments)
+        problems = validate_arguments(entry.input_schema, args, validator=entry.input_validator)
+        if problems:
+            raise Failure.of(
+                ErrorCode.INPUT_INVALID,
+                "; ".join(f"{where}: {message}" for where, message in problems),
+                details={"errors": [{"path": w, "message": m} for w, m in problems]},
+            )
+        keychain = resolve_keychain(entry.playbook.keychain)
+        redactor = Redactor([*keychain.values(), *_secret_values(entry, args)])
+        record.arguments = redactor(args)
+        own = timeout or entry.playbook.timeout or self.settings.default_timeout
+        deadline = time.monotonic() + own if own else None
+        if parent is not None and parent.deadline is not None:
+            deadline = parent.deadline if deadline is None else min(deadline, parent.deadline)
+        context = RunContext(
+            execution_id=record.id,
+            playbook_path=entry.path,
+            dispatcher=self,
+            depth=record.depth,
+            ancestry=(*parent.ancestry, parent.playbook_path) if parent else (),
+            deadline=deadline,
+            troubleshoot_depth=(parent.troubleshoot_depth if parent else 0) + int(is_troubleshoot_agent(entry)),
+            started_by=record.started_by,
+        )
+
+        def emit(event_type: str, step: str | None = None, **data: Any) -> None:
+            self._emit_raw(record.id, listener, redactor, event_type, step, data)
+
+        return ExecutionState(
+            entry=entry, arguments=args, keychain=keychain, redactor=redactor, context=context, emit=emit
+        )
+
+    async def _execute(self, record: ExecutionRecord, state: ExecutionState, started: float) -> Envelope:
+        entry = state.entry
+        enter_run(state.context)  # this task's own context: code a step calls can see its run
+        state.emit(
+            EventType.EXECUTION_STARTED, playbook=entry.path, version=entry.version,
+            parent_id=record.parent_id, arguments=record.arguments,
+        )
+        status, error, data = ExecutionStatus.SUCCEEDED, None, None
+        run = WorkflowRun(
+            state, self.kinds.get, self.templates.render, self.templates.truthy,
+            max_activations=self.settings.max_activations, rng=self._rng,
+        )
+        try:
+            remaining = state.context.remaining()
+            # a safety net only: the step that meets the deadline reports it itself first
+            limit = None if remaining is None else remaining + DEADLINE_SAFETY_NET * 1.5
+            async with asyncio.timeout(limit):
+                data = await run.run()
+            data = self._check_output(entry, data)
+        except StepFailed as failed:
+            error = failed.error
+        except Failure as failure:
+            error = failure.error
+        except TimeoutError:
+            error = ErrorInfo.of(ErrorCode.DEADLINE_EXCEEDED, "the execution's deadline passed")
+        except asyncio.CancelledError:
+            error = ErrorInfo.of(ErrorCode.CANCELLED, "the execution was cancelled")
+        except Exception as exc:  # a bug of ours: still an envelope
+            log.exception("execution %s crashed", record.id)
+            error = ErrorInfo.of(ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
+        if error is not None:
+            status = _status_for(error)
+            data = None
+        envelope = self._envelope(record, started, data=state.redactor(data), error=error)
+        if error is not None:
+            envelope = envelope.model_copy(update={"error": ErrorInfo.model_validate(state.redactor(error.model_dump()))})
+        facts: dict[str, Any] = {"status": status.value, "duration": envelope.duration}
+        if error is not None:
+            facts["error"] = _brief(error)
+        state.emit(EventType.EXECUTION_FINISHED, **facts)
+        return await self._finish(record, envelope, status, state)
+
+    async def _finish(
+        self, record: ExecutionRecord, envelope: Envelope, status: ExecutionStatus, state: ExecutionState | None
+    ) -> Envelope:
+        if envelope.error is not None and state is not None and self.failure_hooks:
+            try:
+                for hook in self.failure_hooks:
+                    failed = FailedRun(envelope, state.context, state.entry, state.keychain, state.redactor, state.emit)
+                    try:
+                        changed = await hook(failed)
+                    except Exception:  # a hook never changes the outcome
+                        log.exception("failure hook failed for %s", record.id)
+                        continue
+                    if _augments(envelope, changed):
+                        envelope = changed
+                    else:
+                        log.error("failure hook %r changed more than error.diagnosis for %s; ignored", hook, record.id)
+            except asyncio.CancelledError:  # cancelled while diagnosing: the run's answer stands
+                await asyncio.shield(self.store.finish(record.id, status, envelope.to_dict()))
+                raise
+        await asyncio.shield(self.store.finish(record.id, status, envelope.to_dict()))
+        return envelope
+
+    def _envelope(
+        self, record: ExecutionRecord, started: float, *, data: Any = None, error: ErrorInfo | None = None
+    ) -> Envelope:
+        return Envelope(
+            status="error" if error else "ok",
+            framework=FRAMEWORK,
+            entrypoint=record.playbook_path,
+            data=data,
+            execution_id=record.id,
+            duration=round(time.monotonic() - started, 6),
+            error=error,
+        )
+
+    def _check_output(self, entry: CatalogEntry, data: Any) -> Any:
+        validator = entry.output_validator
+        if validator is None or validator.is_valid(data):
+            return data
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        if errors:
+            text = "; ".join(f"result{_json_path(e.absolute_path)}: {e.message}" for e in errors[:5])
+            raise Failure.of(ErrorCode.OUTPUT_INVALID, text)
+        return data
+
+    def _emit_raw(
+        self, execution_id: str, listener: Listener | None, redactor: Redactor,
+        event_type: str, step: str | None, data: dict[str, Any],
+    ) -> None:
+        event = EventRecord(
+            execution_id=execution_id, type=str(getattr(event_type, "value", event_type)),
+            at=time.time(), step=step, data=redactor({k: v for k, v in data.items() if v is not None}),
+        )
+        self.store.append(event)
+        if listener is not None:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("event listener failed")
+
+    # -- cancelling ----------------------------------------------------------------------------
+
+    async def cancel(self, execution_id: str) -> bool:
+        """Cancel a running execution: directly when it runs here, else through the store."""
+        task = self._running.get(execution_id)
+        if task is not None:
+            task.cancel()
+            return True
+        return await self.store.request_cancel(execution_id)
+
+    def running(self) -> list[str]:
+        return list(self._running)
+
+    async def snapshot(self, execution_id: str) -> Envelope | None:
+        """The envelope of an execution as it stands: final if it ended, else status "running"."""
+        record = await self.store.get(execution_id)
+        if record is None:
+            return None
+        if record.envelope is not None:
+            return Envelope.model_validate(record.envelope)
+        return Envelope(
+            status="running",
+            framework=FRAMEWORK,
+            entrypoint=record.playbook_path,
+            execution_id=record.id,
+            duration=round(time.time() - record.created_at, 6),
+        )
+
+    def _forget(self, execution_id: str) -> None:
+        self._top_level.discard(execution_id)
+        self._running.pop(execution_id, None)
+        self._listeners.pop(execution_id, None)
+
+    async def aclose(self) -> None:
+        """Cancel what still runs and wait for it to be recorded."""
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._cancel_watch.aclose()
+        await self.store.flush()
+
+
+def _status_for(error: ErrorInfo) -> ExecutionStatus:
+    if error.kind == "agent.cancelled":
+        return ExecutionStatus.CANCELLED
+    if error.kind == "agent.timeout":
+        return ExecutionStatus.TIMED_OUT
+    return ExecutionStatus.FAILED
+
+
+def _augments(before: Envelope, after: object) -> bool:
+    """A hook may add to the error (a diagnosis), never replace it: same status, code and message."""
+    return (
+        isinstance(after, Envelope) and after.error is not None and before.error is not None
+        and after.status == before.status and after.execution_id == before.execution_id
+        and after.error.code == before.error.code and after.error.message == before.error.message
+    )
+
+
+def _brief(error: ErrorInfo) -> dict[str, Any]:
+    return error.model_dump(mode="json", exclude_none=True, exclude={"diagnosis"})
+
+
+def _json_path(parts: Any) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+
+
+def _secret_values(entry: CatalogEntry, args: dict[str, Any]) -> list[str]:
+    params = entry.playbook.input or {}
+    return [str(args[name]) for name, param in params.items() if param.secret and args.get(name) is not None]
+
+
+def _mask_secret_args(entry: CatalogEntry, args: dict[str, Any]) -> dict[str, Any]:
+    return Redactor(_secret_values(entry, args))(args)

@@ -1,0 +1,80 @@
+"""The registry of step kinds: the built-in ones plus any installed under the entry-point group
+`agenthub.step_kinds` (each entry point names a zero-argument factory returning a step kind).
+
+A kind may carry a `dsl_model` beside its `config_model`: the strict model of the block as written
+in a playbook, which the catalog checks on load and publishes as the editor schema, when the kind
+checks the rendered block itself at run time to answer with its own codes (the agent kind)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Iterable
+from importlib.metadata import entry_points
+
+from catalog.loader import ToolKindSpec
+from catalog.entries import McpServerEntry
+from hub.contract.steps import StepKind
+
+ServerLookup = Callable[[str], McpServerEntry | None]
+ENTRY_POINT_GROUP = "agenthub.step_kinds"
+# The kinds of `bridges/`, named rather than imported: the engine reaches outside itself only through
+# this registry, so `bridges/` can depend on the contract without an import cycle through the engine.
+BRIDGE_KINDS = ("bridges.python:PythonKind", "bridges.http:HttpKind", "bridges.agent:AgentKind")
+MCP_KIND = "bridges.mcp_client:McpKind"
+log = logging.getLogger("agenthub.kinds")
+
+
+class StepKinds:
+    def __init__(self, kinds: Iterable[StepKind] = ()) -> None:
+        self._kinds: dict[str, StepKind] = {}
+        for kind in kinds:
+            self.register(kind)
+
+    @classmethod
+    def builtin(cls, *, plugins: bool = True, mcp_servers: ServerLookup | None = None) -> StepKinds:
+        """The built-in kinds (and installed plugins). `mcp_servers` finds an `McpServer` catalog
+        definition by name for the `mcp` kind (the hub passes its catalog's lookup)."""
+        from hub.engine.kinds.noop import NoopKind
+        from hub.engine.kinds.playbook import PlaybookKind
+
+        kinds = cls([NoopKind(), PlaybookKind(), *(_factory(name)() for name in BRIDGE_KINDS),
+                     _factory(MCP_KIND)(mcp_servers)])
+        if plugins:
+            kinds.load_plugins()
+        return kinds
+
+    def register(self, kind: StepKind) -> None:
+        if kind.name in self._kinds:
+            raise ValueError(f"step kind {kind.name!r} is registered twice")
+        self._kinds[kind.name] = kind
+
+    def load_plugins(self) -> None:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                self.register(ep.load()())
+            except Exception:  # a broken plugin must not take the hub down
+                log.exception("step kind plugin %s failed to load", ep.name)
+
+    def get(self, name: str) -> StepKind | None:
+        return self._kinds.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._kinds)
+
+    def tool_specs(self) -> dict[str, ToolKindSpec]:
+        return {
+            n: ToolKindSpec(model=getattr(k, "dsl_model", k.config_model), raw_fields=k.raw_fields)
+            for n, k in self._kinds.items()
+        }
+
+    async def aclose(self) -> None:
+        for kind in self._kinds.values():
+            close = getattr(kind, "aclose", None)
+            if close is not None:
+                await close()
+
+
+def _factory(name: str) -> Callable[..., StepKind]:
+    module, _, attr = name.partition(":")
+    return getattr(importlib.import_module(module), attr)

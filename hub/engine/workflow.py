@@ -1,0 +1,346 @@
+"""Running one execution's workflow: steps, retries, timeouts, loops, `set`, `result` and arcs.
+
+The engine (hub.engine) prepares an `ExecutionState` and owns the execution's lifecycle; this
+module walks the step graph. The first step of `workflow:` starts; after a step succeeds its
+`next` arcs pick what runs next (first match, or every match, which run side by side). A failed
+step ends the execution with that step's error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from catalog.entries import CatalogEntry
+from catalog.model import RetryPolicy, Step
+from hub.contract.envelope import Envelope, ErrorInfo, Failure, StepRef
+from hub.contract.errors import ErrorCode
+from hub.contract.records import EventType
+from hub.engine.retry import backoff_delay, retries
+from hub.contract.secrets import Redactor
+from hub.contract.steps import RunContext, StepCall, StepKind
+
+log = logging.getLogger("agenthub.engine")
+
+_ONE_ATTEMPT = RetryPolicy(attempts=1)
+_NO_RESULT = object()
+DEADLINE_SAFETY_NET = 1.0
+"""Seconds past the deadline before the engine stops work that should have ended itself there."""
+
+Emit = Callable[..., None]
+"""emit(event_type, step=None, **data): records an event of the running execution."""
+
+
+@dataclass
+class ExecutionState:
+    """Everything one running execution knows: its inputs, secrets, variables and step outputs."""
+
+    entry: CatalogEntry
+    arguments: dict[str, Any]
+    keychain: dict[str, str]
+    redactor: Redactor
+    context: RunContext
+    emit: Emit
+    vars: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    result: Any = _NO_RESULT
+    last_output: Any = None
+    activations: int = 0
+
+    def render_context(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Names a template sees: inputs, vars and step outputs by name, then the namespaces."""
+        ctx: dict[str, Any] = {**self.arguments, **self.vars, **self.outputs}
+        ctx.update(
+            input=self.arguments,
+            workload=self.arguments,
+            vars=self.vars,
+            steps=self.outputs,
+            keychain=self.keychain,
+            execution_id=self.context.execution_id,
+            playbook={"path": self.entry.path, "version": self.entry.version, "name": self.entry.name},
+        )
+        if extra:
+            ctx.update(extra)
+        return ctx
+
+    @property
+    def final_result(self) -> Any:
+        return self.last_output if self.result is _NO_RESULT else self.result
+
+
+class StepFailed(Exception):
+    def __init__(self, error: ErrorInfo) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class WorkflowRun:
+    """Walks the step graph of one execution."""
+
+    def __init__(
+        self,
+        state: ExecutionState,
+        kinds: Callable[[str], StepKind | None],
+        render: Callable[[Any, dict[str, Any], str], Any],
+        truthy: Callable[[Any, dict[str, Any], str], bool],
+        *,
+        max_activations: int,
+        rng: Any,
+    ) -> None:
+        self.state = state
+        self._kind = kinds
+        self._render = render
+        self._truthy = truthy
+        self._max_activations = max_activations
+        self._rng = rng
+
+    async def run(self) -> Any:
+        """Run to the end and give the playbook's result; raises StepFailed on the first failure."""
+        active: set[asyncio.Task[list[str]]] = set()
+
+        def launch(name: str) -> None:
+            self._count_activation()
+            active.add(asyncio.create_task(self._activate(name), name=f"step:{name}"))
+
+        ready = [self.state.entry.playbook.workflow[0].step]
+        try:
+            while ready or active:
+                if len(ready) == 1 and not active:
+                    # a straight path: run the step inline, no task to schedule
+                    name = ready.pop()
+                    self._count_activation()
+                    ready.extend(await self._activate(name))
+                    continue
+                for name in ready:
+                    launch(name)
+                ready.clear()
+                done, _ = await asyncio.wait(active, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    active.discard(task)
+                    ready.extend(task.result())  # re-raises StepFailed
+        finally:
+            for task in active:
+                task.cancel()
+            if active:
+                await asyncio.gather(*active, return_exceptions=True)
+        playbook = self.state.entry.playbook
+        if playbook.declares_result:
+            try:
+                return self._render(playbook.result, self.state.render_context(), "result")
+            except Failure as failure:
+                raise StepFailed(failure.error) from None
+        return self.state.final_result
+
+    def _count_activation(self) -> None:
+        self.state.activations += 1
+        if self.state.activations > self._max_activations:
+            raise StepFailed(
+                ErrorInfo.of(
+                    ErrorCode.STEP_LIMIT_EXCEEDED,
+                    f"more than {self._max_activations} step activations; an arc cycle does not end",
+                )
+            )
+
+    async def _activate(self, name: str) -> list[str]:
+        state = self.state
+        step = state.entry.playbook.step_named(name)
+        kind = self._kind(step.tool.kind)
+        if kind is None:
+            raise self._fail(step, ErrorInfo.of(ErrorCode.UNKNOWN_TOOL_KIND, f"no step kind {step.tool.kind!r}"))
+        if step.loop is not None:
+            data = await self._run_loop(step, kind)
+        else:
+            data = await self._run_attempts(step, kind, {}, None)
+        try:
+            state.outputs[name] = data
+            ctx = state.render_context({"output": data})
+            for key, value in (step.set or {}).items():
+                state.vars[key] = self._render(value, ctx, f"{name}.set.{key}")
+            if step.set:
+                ctx = state.render_context({"output": data})
+            if step.declares_result:
+                state.result = self._render(step.result, ctx, f"{name}.result")
+            state.last_output = data
+            if step.next is None:
+                return []
+            targets: list[str] = []
+            for i, arc in enumerate(step.next.arcs):
+                if self._truthy(arc.when, ctx, f"{name}.next[{i}].when"):
+                    targets.append(arc.step)
+                    if step.next.mode == "first":
+                        break
+            return targets
+        except Failure as failure:
+            state.emit(EventType.STEP_FAILED, step=name, kind=kind.name, error=_brief(failure.error))
+            raise self._fail(step, failure.error) from None
+
+    async def _run_loop(self, step: Step, kind: StepKind) -> list[Any]:
+        assert step.loop is not None
+        loop = step.loop
+        try:
+            items = self._render(loop.in_, self.state.render_context(), f"{step.step}.loop.in")
+        except Failure as failure:
+            raise self._fail(step, failure.error) from None
+        if not isinstance(items, (list, tuple)):
+            raise self._fail(
+                step,
+                ErrorInfo.of(
+                    ErrorCode.LOOP_INPUT_INVALID,
+                    f"{step.step}.loop.in rendered to {type(items).__name__}, not a list",
+                ),
+            )
+        count = len(items)
+
+        def extra(i: int, item: Any) -> dict[str, Any]:
+            facts = {"index": i, "first": i == 0, "last": i == count - 1, "length": count}
+            return {loop.iterator: item, "loop": facts}
+
+        if loop.mode == "sequential":
+            return [await self._run_attempts(step, kind, extra(i, it), i) for i, it in enumerate(items)]
+        gate = asyncio.Semaphore(loop.max_in_flight)
+
+        async def one(i: int, item: Any) -> Any:
+            async with gate:
+                return await self._run_attempts(step, kind, extra(i, item), i)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(i, it)) for i, it in enumerate(items)]
+        except* StepFailed as failures:
+            raise failures.exceptions[0] from None
+        return [t.result() for t in tasks]
+
+    async def _run_attempts(self, step: Step, kind: StepKind, extra: dict[str, Any], iteration: int | None) -> Any:
+        state = self.state
+        ctx = state.render_context(extra)
+        where = step.step if iteration is None else f"{step.step}[{iteration}]"
+        try:
+            config = self._config(step, kind, ctx)
+            step_input = self._render(step.input or {}, ctx, f"{where}.input")
+            if not isinstance(step_input, dict):
+                raise Failure.of(ErrorCode.STEP_CONFIG_INVALID, f"{where}.input must render to a mapping")
+        except Failure as failure:
+            state.emit(EventType.STEP_FAILED, step=step.step, kind=kind.name, iteration=iteration, error=_brief(failure.error))
+            raise self._fail(step, failure.error) from None
+        policy = step.retry or kind.default_retry or _ONE_ATTEMPT
+        attempt = 1
+        while True:
+            state.emit(EventType.STEP_STARTED, step=step.step, kind=kind.name, attempt=attempt, iteration=iteration)
+            started = time.monotonic()
+            data, error, child_id = await self._attempt(step, kind, config, step_input, attempt)
+            took = round(time.monotonic() - started, 6)
+            if error is None:
+                facts: dict[str, Any] = {"kind": kind.name, "attempt": attempt, "duration": took, "output": data}
+                if iteration is not None:
+                    facts["iteration"] = iteration
+                if child_id is not None:
+                    facts["child_execution_id"] = child_id
+                state.emit(EventType.STEP_FINISHED, step=step.step, **facts)
+                return data
+            delay = self._retry_delay(policy, error, attempt)
+            if delay is not None:
+                state.emit(
+                    EventType.STEP_RETRIED, step=step.step, kind=kind.name, attempt=attempt,
+                    iteration=iteration, delay=round(delay, 3), error=_brief(error),
+                )
+                await asyncio.sleep(delay)
+                attempt += 1
+                continue
+            state.emit(
+                EventType.STEP_FAILED, step=step.step, kind=kind.name, attempt=attempt,
+                iteration=iteration, duration=took, error=_brief(error),
+            )
+            raise self._fail(step, error)
+
+    def _config(self, step: Step, kind: StepKind, ctx: dict[str, Any]) -> BaseModel:
+        raw = step.tool.config
+        rendered = {
+            k: v if k in kind.raw_fields else self._render(v, ctx, f"{step.step}.tool.{k}")
+            for k, v in raw.items()
+        }
+        try:
+            return kind.config_model.model_validate(rendered)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"tool.{'.'.join(str(p) for p in e['loc']) or kind.name}: {e['msg']}" for e in exc.errors()
+            )
+            raise Failure.of(ErrorCode.STEP_CONFIG_INVALID, f"{step.step}: {problems}") from None
+
+    async def _attempt(
+        self, step: Step, kind: StepKind, config: BaseModel, step_input: dict[str, Any], attempt: int
+    ) -> tuple[Any, ErrorInfo | None, str | None]:
+        ctx = self.state.context
+        limit, by_deadline = step.timeout, False
+        remaining = ctx.remaining()
+        if remaining is not None and (limit is None or remaining <= limit):
+            limit, by_deadline = max(remaining, 0.0), True
+            if kind.deadline_aware:  # it ends itself at the deadline; this timer is a safety net
+                limit += DEADLINE_SAFETY_NET
+        call = StepCall(
+            step=step.step, kind=kind.name, config=config, input=step_input, context=ctx,
+            attempt=attempt, progress=lambda message, facts: self.state.emit(
+                EventType.STEP_PROGRESS, step=step.step, message=message, **facts
+            ),
+        )
+        try:
+            async with asyncio.timeout(limit) as scope:
+                result = await kind.run(call)
+        except TimeoutError:
+            if not scope.expired():
+                return None, _unexpected(kind, TimeoutError("timed out inside the step")), None
+            if by_deadline:
+                return None, ErrorInfo.of(ErrorCode.DEADLINE_EXCEEDED, f"{step.step}: the execution's deadline passed"), None
+            return None, ErrorInfo.of(ErrorCode.STEP_TIMEOUT, f"{step.step}: no answer within {step.timeout:g}s"), None
+        except Failure as failure:
+            return failure.data, failure.error, None
+        except Exception as exc:  # a step kind let an exception out: still an envelope
+            log.exception("step kind %s raised", kind.name)
+            return None, _unexpected(kind, exc), None
+        if isinstance(result, Envelope):
+            if result.ok:
+                return result.data, None, result.execution_id
+            return None, _child_error(result), result.execution_id
+        return result, None, None
+
+    def _retry_delay(self, policy: RetryPolicy, error: ErrorInfo, attempt: int) -> float | None:
+        """Seconds to wait before the next attempt, or None when the step should fail now."""
+        if attempt >= policy.attempts or not retries(policy, error):
+            return None
+        delay = backoff_delay(policy, attempt, self._rng)
+        retry_after = (error.details or {}).get("retry_after")
+        if isinstance(retry_after, (int, float)):
+            delay = max(delay, min(float(retry_after), policy.max_delay))
+        remaining = self.state.context.remaining()
+        if remaining is not None and delay >= remaining:
+            return None
+        return delay
+
+    @staticmethod
+    def _fail(step: Step, error: ErrorInfo) -> StepFailed:
+        if error.step is None:
+            error = error.model_copy(update={"step": StepRef(name=step.step, kind=step.tool.kind)})
+        return StepFailed(error)
+
+
+def _brief(error: ErrorInfo) -> dict[str, Any]:
+    return error.model_dump(mode="json", exclude_none=True, exclude={"step", "diagnosis"})
+
+
+def _unexpected(kind: StepKind, exc: BaseException) -> ErrorInfo:
+    return ErrorInfo.of(ErrorCode.INTERNAL_ERROR, f"step kind {kind.name!r} raised {type(exc).__name__}: {exc}")
+
+
+def _child_error(child: Envelope) -> ErrorInfo:
+    """A failed sub-run as the parent step's error. A shared deadline or a cancel keeps its code."""
+    assert child.error is not None
+    details = {"child_execution_id": child.execution_id, "child_code": child.error.code}
+    message = f"sub-run {child.entrypoint} ({child.execution_id}) failed: {child.error.code}: {child.error.message}"
+    if child.error.code in (ErrorCode.DEADLINE_EXCEEDED.name, ErrorCode.CANCELLED.name):
+        return ErrorInfo.of(ErrorCode[child.error.code], message, details=details)
+    return ErrorInfo.of(ErrorCode.PLAYBOOK_FAILED, message, retryable=child.error.retryable, details=details)

@@ -1,0 +1,104 @@
+"""The MCP resources of the hub: each execution's report (text, and JSON with its events) and each
+playbook's YAML source, by URI; the playbooks are also listed. Scope-filtered like the tools."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mcp import types
+from mcp.server import ServerRequestContext
+from mcp.shared.exceptions import MCPError
+
+from hub.app import Hub
+from hub.mcp.tools import (
+    EXECUTION_JSON_URI,
+    EXECUTION_URI,
+    PLAYBOOK_URI,
+    caller_scopes,
+    entry_visible,
+    paginate,
+    playbook_uri,
+)
+from hub.report import execution_report
+
+
+class HubResources:
+    """The `resources/*` handlers over one hub."""
+
+    def __init__(self, hub: Hub, page_size: int) -> None:
+        self.hub = hub
+        self.page_size = page_size
+
+    async def list_resources(
+        self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        scopes = caller_scopes()
+        entries = [e for e in self.hub.catalog.entries() if entry_visible(e, scopes)]
+        page, cursor = paginate(entries, lambda e: e.path, params.cursor if params else None, self.page_size)
+        resources = [
+            types.Resource(
+                uri=playbook_uri(e.path), name=e.path, title=e.title, description=e.description,
+                mime_type="application/yaml", size=len(e.source.encode("utf-8")),
+            )
+            for e in page
+        ]
+        return types.ListResourcesResult(resources=resources, next_cursor=cursor)
+
+    async def list_resource_templates(
+        self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(resource_templates=[
+            types.ResourceTemplate(uri_template=EXECUTION_URI, name="execution-report", title="Execution report",
+                                   description="Steps, timings, errors and result of one execution.",
+                                   mime_type="text/plain"),
+            types.ResourceTemplate(uri_template=EXECUTION_JSON_URI, name="execution-json", title="Execution record",
+                                   description="One execution with its events and sub-executions, as JSON.",
+                                   mime_type="application/json"),
+            types.ResourceTemplate(uri_template=PLAYBOOK_URI, name="playbook-source", title="Playbook source",
+                                   description="A playbook's YAML by catalog path (`path@N` for a version).",
+                                   mime_type="application/yaml"),
+        ])
+
+    async def read_resource(
+        self, ctx: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        """An execution report or a playbook's source; an unknown URI, or one the caller's scopes do
+        not allow, is MCPError(INVALID_PARAMS) with the uri in `data` (2026-07-28 "not found")."""
+        uri = str(params.uri)
+        scopes = caller_scopes()
+        executions, playbooks = EXECUTION_URI.split("{")[0], PLAYBOOK_URI.split("{")[0]
+        text: str | None = None
+        mime = "text/plain"
+        if uri.startswith(executions):
+            text, mime = await self._execution_resource(uri.removeprefix(executions), scopes)
+        elif uri.startswith(playbooks):
+            entry = self.hub.catalog.get(uri.removeprefix(playbooks))
+            if entry is not None and entry_visible(entry, scopes):
+                text, mime = entry.source, "application/yaml"
+        if text is None:
+            raise MCPError(types.INVALID_PARAMS, f"Resource not found: {uri}", {"uri": uri})
+        return types.ReadResourceResult(contents=[types.TextResourceContents(uri=uri, mime_type=mime, text=text)])
+
+    async def _execution_resource(self, rest: str, scopes: frozenset[str] | None) -> tuple[str | None, str]:
+        execution_id, _, variant = rest.partition("/")
+        if variant not in ("", "json"):
+            return None, ""
+        store = self.hub.store
+        record = await store.get(execution_id)
+        if record is None or record.id != execution_id:  # a URI names one execution exactly
+            return None, ""
+        entry = self.hub.catalog.get(record.playbook_path)
+        if entry is not None and not entry_visible(entry, scopes):
+            return None, ""
+        await store.flush()
+        events = await store.events(record.id)
+        children = list(reversed(await store.list(parent_id=record.id, limit=1000)))
+        if variant == "json":
+            document = {
+                "execution": record.model_dump(mode="json"),
+                "events": [e.model_dump(mode="json") for e in events],
+                "children": [c.id for c in children],
+            }
+            return json.dumps(document, ensure_ascii=False, default=str), "application/json"
+        return execution_report(record, events, children), "text/plain"

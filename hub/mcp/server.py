@@ -1,0 +1,350 @@
+"""The MCP server: every exposed catalog playbook as a tool, on the `mcp` SDK's low-level `Server`.
+
+One `HubMcpServer` per hub. Its `.server` serves both protocol eras the SDK speaks (2025-11-25
+with initialize and sessions, 2026-07-28 stateless) over any transport: `run_stdio()` here, and
+the streamable HTTP app, which mounts the same `.server`.
+
+- tools/list: the exposed playbooks plus the `hub_*` tools, sorted by name, cursor-paged, filtered
+  by the caller's token scopes (`hub.mcp.tools.caller_scopes`).
+- tools/call: runs the playbook through the engine (which validates the arguments first: bad ones
+  give an `input.validation` envelope and no step runs), reports step events as progress, cancels
+  the execution when the client cancels, and answers `running` after the call timeout.
+- resources: each execution's report (text and JSON) and each playbook's YAML source.
+- list_changed: the catalog directory is watched (`watch_catalog()`); on a change both eras are
+  told: 2026 clients through `subscriptions/listen` (the bus), legacy clients on the sessions
+  remembered per connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import anyio
+from anyio.abc import ObjectReceiveStream
+from mcp import types
+from mcp.server import NotificationOptions, Server, ServerRequestContext
+from mcp.server.models import InitializationOptions
+from mcp.server.session import ServerSession
+from mcp.server.stdio import stdio_server
+from mcp.server.subscriptions import (
+    InMemorySubscriptionBus,
+    ListenHandler,
+    ResourcesListChanged,
+    ToolsListChanged,
+)
+from mcp.shared.exceptions import MCPError
+from mcp.types.version import MODERN_PROTOCOL_VERSIONS
+
+from catalog.entries import CatalogEntry
+from hub.app import Hub
+from hub.engine.executions import RunHandle
+from hub.mcp.hub_tools import HUB_TOOLS, HubTools
+from hub.mcp.resources import HubResources
+from hub.mcp.tools import (
+    caller_scopes,
+    caller_subject,
+    entry_visible,
+    envelope_result,
+    paginate,
+    tool_for_entry,
+)
+from hub.contract.records import EventRecord
+
+log = logging.getLogger("agenthub.mcp")
+
+DEFAULT_PAGE_SIZE = 100
+PAGE_SIZE_ENV = "AGENTHUB_MCP_PAGE_SIZE"
+MAX_LEGACY_SESSIONS = 10_000
+NOTIFY_TIMEOUT = 2.0
+CANCEL_RECORD_TIMEOUT = 10.0
+STDIO_SESSION = "stdio"
+_PROGRESS_EVENTS = {
+    "step.started": "started", "step.finished": "finished", "step.failed": "failed",
+    "step.retried": "retried", "step.progress": "",
+}
+INSTRUCTIONS = (
+    "agenthub runs catalog playbooks. Each tool is one playbook and answers with an agent "
+    "envelope (status ok|error|running, data, execution_id, error{kind, code, message}). A call "
+    "answered 'running' goes on: ask hub_execution_status (with wait) for its result. "
+    "hub_find_agents searches the catalog by capability, tag or text."
+)
+
+
+def _server_version() -> str:
+    try:
+        return version("agenthub")
+    except PackageNotFoundError:  # running from a source tree without installing
+        return "0.0.0"
+
+
+class HubServer(Server[Any]):
+    """`Server` whose initialization options advertise list_changed by default.
+
+    The streamable HTTP legacy leg calls `create_initialization_options()` with no arguments, so
+    without this a legacy HTTP client would be told `listChanged: false` though it gets the
+    notifications.
+    """
+
+    def create_initialization_options(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+    ) -> InitializationOptions:
+        return super().create_initialization_options(
+            notification_options or NotificationOptions(tools_changed=True, resources_changed=True),
+            experimental_capabilities,
+            extensions,
+        )
+
+
+def legacy_session_key(ctx: ServerRequestContext[Any, Any]) -> str | None:
+    """The connection a legacy (2025-era) request came on: "stdio" without an HTTP request (one
+    connection per process), else its `mcp-session-id`; None for stateless HTTP, which has no
+    channel to notify later."""
+    if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        return None
+    request = ctx.request
+    if request is None:
+        return STDIO_SESSION
+    headers = getattr(request, "headers", None)
+    return headers.get("mcp-session-id") if headers is not None else None
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """The tools of one catalog generation: sorted descriptors, each with its playbook (None for
+    a hub tool)."""
+
+    generation: int
+    tools: list[tuple[types.Tool, CatalogEntry | None]]
+    by_name: dict[str, tuple[types.Tool, CatalogEntry | None]]
+    names: list[str]
+    scoped: bool
+    """True when any playbook requires scopes (only then does a caller's token filter the list)."""
+
+    def page(self, scopes: frozenset[str] | None, cursor: str | None, size: int) -> tuple[list[types.Tool], str | None]:
+        def visible(pair: tuple[types.Tool, CatalogEntry | None]) -> bool:
+            return pair[1] is None or entry_visible(pair[1], scopes)
+
+        pairs, next_cursor = paginate(
+            self.tools, lambda pair: pair[0].name, cursor, size,
+            keys=self.names, visible=visible if self.scoped and scopes is not None else None,
+        )
+        return [tool for tool, _ in pairs], next_cursor
+
+
+class HubMcpServer:
+    """The hub's MCP server. `.server` is the SDK `Server` to run on any transport."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        page_size: int | None = None,
+        call_timeout: float | None = None,
+        name: str = "agenthub",
+    ) -> None:
+        self.hub = hub
+        if page_size is None:
+            page_size = int(os.environ.get(PAGE_SIZE_ENV) or DEFAULT_PAGE_SIZE)
+        self.page_size = page_size
+        if self.page_size < 1:
+            raise ValueError("page size must be at least 1")
+        self.call_timeout = call_timeout if call_timeout is not None else hub.config.call_timeout
+        self.bus = InMemorySubscriptionBus()
+        self.listen = ListenHandler(self.bus)
+        self.hub_tools = HubTools(hub)
+        self.resources = HubResources(hub, self.page_size)
+        self._legacy: OrderedDict[str, ServerSession] = OrderedDict()
+        self._listing: _Listing | None = None
+        self.server = HubServer(
+            name,
+            version=_server_version(),
+            title="agenthub",
+            description="Catalog playbooks and agents as MCP tools.",
+            instructions=INSTRUCTIONS,
+            get_tool_input_schema=self._input_schema_of,
+            on_list_tools=self._list_tools,
+            on_call_tool=self._call_tool,
+            on_list_resources=self.resources.list_resources,
+            on_list_resource_templates=self.resources.list_resource_templates,
+            on_read_resource=self.resources.read_resource,
+            on_subscriptions_listen=self.listen,
+        )
+        self.server.add_notification_handler(
+            "notifications/initialized", types.NotificationParams, self._on_initialized
+        )
+
+    # -- transports and change notifications ---------------------------------------------------
+
+    async def run_stdio(self) -> None:
+        """Serve one client over stdin/stdout until it closes them, watching the catalog meanwhile."""
+        async with stdio_server() as (read, write), anyio.create_task_group() as tasks:
+            tasks.start_soon(self.watch_catalog)
+            await self.server.run(read, write, self.server.create_initialization_options())
+            tasks.cancel_scope.cancel()
+
+    async def watch_catalog(self) -> None:
+        """Reload the catalog on file changes and tell clients; runs until cancelled (start it in
+        the transport's task group or lifespan)."""
+        await self.hub.watch(self.notify_tools_changed)
+
+    async def notify_tools_changed(self) -> None:
+        """Tell every connected client, of both eras, that the tools (and resources) changed."""
+        await self.bus.publish(ToolsListChanged())
+        await self.bus.publish(ResourcesListChanged())
+        for key, session in list(self._legacy.items()):
+            try:
+                with anyio.fail_after(NOTIFY_TIMEOUT):
+                    await session.send_tool_list_changed()
+                    await session.send_resource_list_changed()
+            except Exception as exc:  # a dead or stuck connection: stop telling it
+                log.debug("list_changed to session %s failed (%r); forgetting it", key, exc)
+                self.forget_session(key)
+
+    def remember_session(self, ctx: ServerRequestContext[Any, Any]) -> None:
+        """Keep a legacy connection's session to send it list_changed later (called on every
+        request; the newest proxy of a connection wins). Bounded: the oldest is dropped."""
+        key = legacy_session_key(ctx)
+        if key is None:
+            return
+        self._legacy[key] = ctx.session
+        self._legacy.move_to_end(key)
+        while len(self._legacy) > MAX_LEGACY_SESSIONS:
+            self._legacy.popitem(last=False)
+
+    def forget_session(self, key: str) -> None:
+        """Drop a legacy connection (e.g. its HTTP session was deleted or expired)."""
+        self._legacy.pop(key, None)
+
+    async def _on_initialized(self, ctx: ServerRequestContext[Any, Any], params: types.NotificationParams) -> None:
+        self.remember_session(ctx)
+
+    # -- tools ---------------------------------------------------------------------------------
+
+    def listing(self) -> _Listing:
+        """The tool descriptors, rebuilt only when the catalog's served set changed."""
+        generation = self.hub.catalog.generation
+        if self._listing is None or self._listing.generation != generation:
+            pairs: list[tuple[types.Tool, CatalogEntry | None]] = [(t, None) for t in HUB_TOOLS]
+            pairs += [(tool_for_entry(e), e) for e in self.hub.catalog.entries() if e.expose]
+            pairs.sort(key=lambda pair: pair[0].name)
+            self._listing = _Listing(
+                generation, pairs, {tool.name: (tool, e) for tool, e in pairs},
+                [tool.name for tool, _ in pairs], any(e is not None and e.playbook.metadata.scopes for _, e in pairs),
+            )
+        return self._listing
+
+    def visible_tools(self, scopes: frozenset[str] | None) -> list[types.Tool]:
+        """The tools a caller with these token scopes may see (None: no auth, all of them)."""
+        return [tool for tool, entry in self.listing().tools if entry is None or entry_visible(entry, scopes)]
+
+    def _input_schema_of(self, name: str) -> dict[str, Any] | None:
+        found = self.listing().by_name.get(name)
+        return found[0].input_schema if found else None
+
+    async def _list_tools(
+        self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        self.remember_session(ctx)
+        tools, cursor = self.listing().page(caller_scopes(), params.cursor if params else None, self.page_size)
+        return types.ListToolsResult(tools=tools, next_cursor=cursor)
+
+    async def _call_tool(
+        self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        """Run a tool. An unknown tool, and one the caller's scopes do not allow (told apart by
+        nothing, so hidden tools do not leak), is a protocol error: MCPError(INVALID_PARAMS)."""
+        self.remember_session(ctx)
+        scopes = caller_scopes()
+        found = self.listing().by_name.get(params.name)
+        entry = found[1] if found else None
+        if found is None or (entry is not None and not entry_visible(entry, scopes)):
+            raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}")
+        arguments = params.arguments or {}
+        if entry is None:
+            return await self.hub_tools.call(params.name, arguments, scopes)
+        return await self._run_playbook(ctx, entry, arguments)
+
+    async def _run_playbook(
+        self, ctx: ServerRequestContext[Any, Any], entry: CatalogEntry, arguments: dict[str, Any]
+    ) -> types.CallToolResult:
+        """Start the run, relay its step events as progress, and answer with its envelope, or with
+        status "running" once the call timeout passed (the run goes on). If the client cancels,
+        the execution is cancelled and recorded as such before the cancellation goes on."""
+        send, receive = anyio.create_memory_object_stream[EventRecord](math.inf)
+        loop, loop_thread = asyncio.get_running_loop(), threading.get_ident()
+
+        def push(event: EventRecord) -> None:
+            try:
+                send.send_nowait(event)
+            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                pass  # the call already answered; later events only go to the store
+
+        def listener(event: EventRecord) -> None:
+            if event.type not in _PROGRESS_EVENTS and event.type != "execution.started":
+                return
+            if threading.get_ident() == loop_thread:
+                push(event)
+            else:
+                loop.call_soon_threadsafe(push, event)
+
+        with anyio.CancelScope(shield=True):  # a cancel now would orphan a created execution
+            handle = await self.hub.engine.start(entry, arguments, listener=listener, started_by=caller_subject())
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(self._relay_progress, ctx.session, receive, handle.execution_id)
+                try:
+                    await asyncio.wait([handle.task], timeout=self.call_timeout)
+                finally:
+                    send.close()  # the relay sends what is queued, then ends
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                await self._cancel_and_record(handle)
+            raise
+        if handle.task.done():
+            return envelope_result(handle.task.result())
+        envelope = await self.hub.engine.snapshot(handle.execution_id)
+        assert envelope is not None  # created durably by start()
+        return envelope_result(envelope, wait=self.call_timeout)
+
+    async def _relay_progress(
+        self, session: ServerSession, events: ObjectReceiveStream[EventRecord], root_id: str
+    ) -> None:
+        """One progress notification per step event, `progress` counting up; a no-op when the
+        request carried no progress token. Sub-run steps are named with their playbook."""
+        count = 0
+        sub_runs: dict[str, str] = {}
+        async with events:
+            async for event in events:
+                if event.type == "execution.started":
+                    sub_runs[event.execution_id] = str(event.data.get("playbook", event.execution_id[:8]))
+                    continue
+                count += 1
+                name = event.step or "?"
+                if event.data.get("iteration") is not None:
+                    name += f"[{event.data['iteration']}]"
+                if event.execution_id != root_id:
+                    name = f"{sub_runs.get(event.execution_id, event.execution_id[:8])}/{name}"
+                verb = _PROGRESS_EVENTS[event.type] or str(event.data.get("message", "progress"))
+                error = event.data.get("error") or {}
+                detail = f" ({error.get('code')})" if error.get("code") else ""
+                try:
+                    await session.report_progress(count, None, f"step {name} {verb}{detail}")
+                except Exception as exc:  # progress is best effort; the call goes on
+                    log.debug("progress notification failed: %r", exc)
+
+    async def _cancel_and_record(self, handle: RunHandle) -> None:
+        await self.hub.engine.cancel(handle.execution_id)
+        with anyio.move_on_after(CANCEL_RECORD_TIMEOUT):
+            await asyncio.wait([handle.task])
+        log.info("execution %s cancelled by the client", handle.execution_id)

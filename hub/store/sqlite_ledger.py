@@ -1,0 +1,112 @@
+"""The durable version ledger: playbook version numbers that survive restarts.
+
+It lives in the store's SQLite file, on its own connection (the catalog loads in a worker thread,
+apart from the store's writer). Two processes may load the catalog at once, so a new number is
+taken under `BEGIN IMMEDIATE`: the write lock is held from reading max(version) to inserting
+max + 1, and the loser of a race re-reads and finds the winner's row.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from catalog.versions import digest
+from hub.store.sqlite_connect import connect
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS playbook_versions (
+    path TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    content TEXT NOT NULL,
+    recorded_at REAL NOT NULL,
+    PRIMARY KEY (path, version),
+    UNIQUE (path, digest)
+)
+"""
+
+
+class SqliteLedger:
+    """`catalog.versions.VersionLedger` on SQLite; synchronous and safe to share between threads."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = connect(self.path)
+        try:
+            self._conn.execute(_SCHEMA)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def record(self, path: str, content: str) -> int:
+        key = digest(content)
+        with self._lock:
+            conn = self._open()
+            known = self._known(conn, path, key)
+            if known is not None:
+                return known
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                known = self._known(conn, path, key)  # another process may have won the race
+                if known is None:
+                    (known,) = conn.execute(
+                        "SELECT COALESCE(MAX(version), 0) + 1 FROM playbook_versions WHERE path = ?",
+                        (path,),
+                    ).fetchone()
+                    conn.execute(
+                        "INSERT INTO playbook_versions (path, version, digest, content, recorded_at) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (path, known, key, content, time.time()),
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return known
+
+    def content(self, path: str, version: int) -> str | None:
+        with self._lock:
+            row = self._open().execute(
+                "SELECT content FROM playbook_versions WHERE path = ? AND version = ?", (path, version)
+            ).fetchone()
+        return None if row is None else row[0]
+
+    def versions(self, path: str) -> list[int]:
+        with self._lock:
+            rows = self._open().execute(
+                "SELECT version FROM playbook_versions WHERE path = ? ORDER BY version", (path,)
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def close(self) -> None:
+        """Release the connection; idempotent."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> SqliteLedger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _open(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError("the ledger is closed")
+        return self._conn
+
+    @staticmethod
+    def _known(conn: sqlite3.Connection, path: str, key: str) -> int | None:
+        row = conn.execute(
+            "SELECT version FROM playbook_versions WHERE path = ? AND digest = ?", (path, key)
+        ).fetchone()
+        return None if row is None else row[0]

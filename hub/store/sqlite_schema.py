@@ -1,0 +1,81 @@
+"""The store's SQLite schema and the mapping between its rows and the record models."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from typing import Any
+
+from hub.contract.records import ExecutionRecord, ExecutionStatus
+
+log = logging.getLogger("agenthub.store")
+
+SCHEMA_VERSION = 2
+"""1: the first schema. 2: `executions.started_by`."""
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+UNFINISHED = (ExecutionStatus.PENDING.value, ExecutionStatus.RUNNING.value)
+MAX_VARS = 500  # ids per `IN (...)` query, well under SQLite's variable limit
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS executions (
+    id TEXT PRIMARY KEY,
+    parent_id TEXT,
+    playbook_path TEXT NOT NULL,
+    playbook_version INTEGER,
+    playbook_name TEXT,
+    status TEXT NOT NULL,
+    arguments TEXT NOT NULL DEFAULT '{}',
+    depth INTEGER NOT NULL DEFAULT 0,
+    owner TEXT,
+    created_at REAL NOT NULL,
+    finished_at REAL,
+    envelope TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    started_by TEXT
+);
+CREATE INDEX IF NOT EXISTS executions_status ON executions(status);
+CREATE INDEX IF NOT EXISTS executions_parent ON executions(parent_id);
+CREATE TABLE IF NOT EXISTS events (
+    execution_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    at REAL NOT NULL,
+    step TEXT,
+    data TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (execution_id, seq)
+);
+"""
+
+EXECUTION_COLUMNS = (
+    "id, parent_id, playbook_path, playbook_version, playbook_name, status, arguments, depth, "
+    "owner, created_at, finished_at, envelope, cancel_requested, started_by"
+)
+
+
+def dumps(value: Any) -> str:
+    """JSON text that never fails: odd values become strings, unencodable ones their repr."""
+    try:
+        return json.dumps(value, default=str, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:  # circular references, non-string keys
+        log.warning("storing an unencodable value as its repr: %s", exc)
+        return json.dumps({"unencodable": repr(value)})
+
+
+def execution_from_row(row: sqlite3.Row) -> ExecutionRecord:
+    return ExecutionRecord(
+        id=row["id"],
+        parent_id=row["parent_id"],
+        playbook_path=row["playbook_path"],
+        playbook_version=row["playbook_version"],
+        playbook_name=row["playbook_name"],
+        status=ExecutionStatus(row["status"]),
+        arguments=json.loads(row["arguments"]) if row["arguments"] else {},
+        depth=row["depth"],
+        owner=row["owner"],
+        created_at=row["created_at"],
+        finished_at=row["finished_at"],
+        envelope=json.loads(row["envelope"]) if row["envelope"] else None,
+        cancel_requested=bool(row["cancel_requested"]),
+        started_by=row["started_by"],
+    )
