@@ -66,6 +66,7 @@ class Catalog:
         tool_kinds: Mapping[str, ToolKindSpec] | None = None,
     ) -> None:
         self.root = Path(root) if root is not None else None
+        self._real_root = os.path.realpath(self.root) if self.root is not None else None
         self.ledger: VersionLedger = ledger if ledger is not None else MemoryLedger()
         self.tool_kinds = tool_kinds
         self.problems: dict[str, list[Problem]] = {}
@@ -98,13 +99,16 @@ class Catalog:
         """The file's path relative to root without its suffix; its stem when outside root."""
         if file is None:
             return None
-        path = Path(file)
-        if self.root is not None:
-            try:
-                return path.resolve().relative_to(self.root.resolve()).with_suffix("").as_posix()
-            except ValueError:
-                pass
-        return path.stem
+        if self._real_root is not None:
+            # Files come from walking root (which does not follow linked folders), so only a linked
+            # file needs resolving; a realpath of every file is most of the path cost at 10,000.
+            real = os.path.realpath(file) if os.path.islink(file) else os.path.abspath(file)
+            if not real.startswith(self._real_root + os.sep):
+                real = os.path.realpath(file)
+            if real.startswith(self._real_root + os.sep):
+                relative = os.path.relpath(real, self._real_root)
+                return Path(relative).with_suffix("").as_posix()
+        return Path(file).stem
 
     def _parse(
         self, source: str, file: str, default_path: str | None
@@ -145,6 +149,13 @@ class Catalog:
     def _record(self, entry: CatalogEntry) -> CatalogEntry:
         return dataclasses.replace(entry, version=self.ledger.record(entry.path, entry.source))
 
+    def _record_new(self, served: dict[str, CatalogEntry]) -> None:
+        """Number every newly parsed entry (version 0) in one ledger call, in place."""
+        new = [key for key, entry in served.items() if entry.version == 0]
+        versions = self.ledger.record_many([(served[k].path, served[k].source) for k in new])
+        for key, version in zip(new, versions, strict=True):
+            served[key] = dataclasses.replace(served[key], version=version)
+
     def _clashes(
         self, entry: CatalogEntry, paths: Mapping[str, CatalogEntry], names: Mapping[str, CatalogEntry]
     ) -> list[Problem]:
@@ -174,6 +185,7 @@ class Catalog:
         """(Re)load every playbook file under root; returns every problem found, file by file."""
         problems: dict[str, list[Problem]] = {}
         served: dict[str, CatalogEntry] = {}
+        self._real_root = os.path.realpath(self.root) if self.root is not None else None
         if self.root is not None and not self.root.is_dir():
             problems[str(self.root)] = [Problem(str(self.root), None, None, "", "catalog directory not found")]
         files = self._scan(self.root) if self.root is not None and self.root.is_dir() else []
@@ -222,11 +234,10 @@ class Catalog:
             if clashes:
                 problems.setdefault(key, []).extend(clashes)
                 continue
-            if entry.version == 0:
-                entry = self._record(entry)
             served[key] = entry
             paths[entry.path] = entry
             names[entry.name] = entry
+        self._record_new(served)
         self._by_file = served
         self._servers_by_file = servers
         self._servers = dict(sorted(server_names.items()))

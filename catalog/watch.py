@@ -1,10 +1,16 @@
-"""Directory watching for the catalog: a stdlib polling watcher over the playbook files.
+"""Directory watching for the catalog: OS file events by default, polling where events fail.
 
-Polling (mtime, size and inode of every `*.yaml`/`*.yml` under the root, every ~0.25 s) rather
-than inotify/FSEvents: it has no dependency, behaves the same on every OS and on network or
-container mounts, and a catalog is small enough that a scan costs well under a millisecond per
-file. A change is reported once the directory has settled (two scans agree), so an editor's
-write-then-rename or a `cp` of many files gives one reload rather than several half-done ones.
+Two peers with one method, `changes()`, an async iterator of the sets of changed playbook files
+(paths relative to the root):
+
+* `EventWatcher` (the default) asks the OS (inotify, FSEvents, ReadDirectoryChangesW, through the
+  `watchfiles` package): nothing runs while nothing changes, so a 10,000-file catalog costs no CPU
+  when idle, and an edit is seen within ~50 ms of the last write of a burst (a `cp` of many files
+  or an editor's write-then-rename gives one reload).
+* `PollingWatcher` compares (mtime, size, inode) of every `*.yaml`/`*.yml` under the root every
+  ~0.25 s; for network and container mounts where file events do not arrive (`--watch poll`).
+
+Both report a change once the directory has settled, and both cope with the root not existing yet.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ def changed_files(before: Fingerprint, after: Fingerprint) -> set[str]:
     return {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
 
 
-class DirectoryWatcher:
+class PollingWatcher:
     """Polls a catalog directory; `changes()` yields the set of changed files after each change."""
 
     def __init__(self, root: str | Path, *, interval: float = DEFAULT_INTERVAL) -> None:
@@ -77,3 +83,54 @@ class DirectoryWatcher:
             current = latest
             if changed:
                 yield changed
+
+
+EVENT_STEP_MS = 50
+"""A burst of file events ends after this long without a new one."""
+EVENT_DEBOUNCE_MS = 800
+"""A directory still changing after this long is reported anyway (live within ~1 s)."""
+
+
+class EventWatcher:
+    """Watches a catalog directory with OS file events; see the module docstring."""
+
+    def __init__(self, root: str | Path, *, interval: float = DEFAULT_INTERVAL) -> None:
+        self.root = Path(root)
+        self.interval = interval
+        """How often to look for the root while it does not exist."""
+
+    def _wanted(self, _change: object, path: str) -> bool:
+        """Playbook files, and suffix-less paths (a removed folder); nothing hidden."""
+        relative = os.path.relpath(path, self.root)
+        if any(part.startswith(".") for part in Path(relative).parts):
+            return False
+        return path.endswith(PLAYBOOK_SUFFIXES) or not os.path.splitext(path)[1]
+
+    async def changes(self, baseline: Fingerprint | None = None) -> AsyncIterator[set[str]]:
+        """Yield changed relative paths after each settled burst of events; runs until cancelled.
+        `baseline` is accepted for symmetry with `PollingWatcher` (events need no reference)."""
+        from watchfiles import awatch
+
+        while True:
+            if not self.root.is_dir():
+                while not self.root.is_dir():
+                    await asyncio.sleep(self.interval)
+                yield set(fingerprint(self.root)) or {"."}
+            try:
+                async for batch in awatch(self.root, watch_filter=self._wanted, step=EVENT_STEP_MS,
+                                          debounce=EVENT_DEBOUNCE_MS, recursive=True):
+                    yield {os.path.relpath(path, self.root) for _, path in batch}
+            except (FileNotFoundError, RuntimeError):  # the root went away under the watcher
+                pass
+            if not self.root.is_dir():
+                yield {"."}
+
+
+def watcher_for(root: str | Path, mode: str = "events", *, interval: float = DEFAULT_INTERVAL
+                ) -> EventWatcher | PollingWatcher:
+    """The watcher `mode` names: "events" (OS file events) or "poll"."""
+    if mode == "poll":
+        return PollingWatcher(root, interval=interval)
+    if mode == "events":
+        return EventWatcher(root, interval=interval)
+    raise ValueError(f"unknown watch mode {mode!r}: expected 'events' or 'poll'")

@@ -9,7 +9,7 @@ from types import TracebackType
 
 from catalog.catalog import Catalog
 from catalog.problems import Problem
-from catalog.watch import DEFAULT_INTERVAL, DirectoryWatcher
+from catalog.watch import DEFAULT_INTERVAL, watcher_for
 from hub.config import HubConfig
 from hub.engine.executions import Engine, EngineSettings
 from hub.engine.kinds.registry import StepKinds
@@ -63,7 +63,7 @@ class Hub:
         """Reload the catalog whenever a playbook file is added, edited or removed, and await
         `on_change()` when the set of served playbooks changed (a broken edit changes nothing: the
         catalog keeps serving the previous version and the reload logs why). Runs until cancelled."""
-        async for files in DirectoryWatcher(self.config.catalog, interval=interval).changes():
+        async for files in watcher_for(self.config.catalog, self.config.watch, interval=interval).changes():
             before = self.catalog.generation
             log.info("catalog: %d file(s) changed, reloading", len(files))
             await self.reload()

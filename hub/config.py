@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -29,6 +30,11 @@ class HubConfig(BaseModel):
     max_concurrent: int | None = Field(
         default=64, ge=1, description="Top-level executions at once (AGENTHUB_MAX_CONCURRENT)."
     )
+    watch: Literal["events", "poll"] = Field(
+        default="events",
+        description="How the catalog directory is watched: OS file events, or polling every 0.25 s "
+        "for mounts where events do not arrive (AGENTHUB_WATCH).",
+    )
 
     troubleshoot: TroubleshootKnobs = Field(
         default_factory=TroubleshootKnobs,
@@ -48,6 +54,7 @@ class HubConfig(BaseModel):
             ("default_timeout", "AGENTHUB_DEFAULT_TIMEOUT"),
             ("call_timeout", "AGENTHUB_CALL_TIMEOUT"),
             ("max_concurrent", "AGENTHUB_MAX_CONCURRENT"),
+            ("watch", "AGENTHUB_WATCH"),
         ):
             if env.get(var):
                 values[field] = env[var]

@@ -3,7 +3,8 @@
 It lives in the store's SQLite file, on its own connection (the catalog loads in a worker thread,
 apart from the store's writer). Two processes may load the catalog at once, so a new number is
 taken under `BEGIN IMMEDIATE`: the write lock is held from reading max(version) to inserting
-max + 1, and the loser of a race re-reads and finds the winner's row.
+max + 1, and the loser of a race re-reads and finds the winner's row. A catalog load records all
+its new contents in one such transaction (`record_many`), not one commit per file.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from catalog.versions import digest
@@ -46,31 +48,39 @@ class SqliteLedger:
             raise
 
     def record(self, path: str, content: str) -> int:
-        key = digest(content)
+        return self.record_many([(path, content)])[0]
+
+    def record_many(self, items: Sequence[tuple[str, str]]) -> list[int]:
+        keyed = [(path, digest(content), content) for path, content in items]
         with self._lock:
             conn = self._open()
-            known = self._known(conn, path, key)
-            if known is not None:
-                return known
+            versions = [self._known(conn, path, key) for path, key, _ in keyed]
+            if all(v is not None for v in versions):
+                return versions  # type: ignore[return-value]
             conn.execute("BEGIN IMMEDIATE")
             try:
-                known = self._known(conn, path, key)  # another process may have won the race
-                if known is None:
-                    (known,) = conn.execute(
-                        "SELECT COALESCE(MAX(version), 0) + 1 FROM playbook_versions WHERE path = ?",
-                        (path,),
-                    ).fetchone()
-                    conn.execute(
-                        "INSERT INTO playbook_versions (path, version, digest, content, recorded_at) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        (path, known, key, content, time.time()),
-                    )
+                now = time.time()
+                for i, (path, key, content) in enumerate(keyed):
+                    if versions[i] is not None:
+                        continue
+                    known = self._known(conn, path, key)  # another process may have won the race
+                    if known is None:
+                        (known,) = conn.execute(
+                            "SELECT COALESCE(MAX(version), 0) + 1 FROM playbook_versions WHERE path = ?",
+                            (path,),
+                        ).fetchone()
+                        conn.execute(
+                            "INSERT INTO playbook_versions (path, version, digest, content, recorded_at) "
+                            "VALUES (?, ?, ?, ?, ?)",
+                            (path, known, key, content, now),
+                        )
+                    versions[i] = known
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-            return known
+            return versions  # type: ignore[return-value]
 
     def content(self, path: str, version: int) -> str | None:
         with self._lock:

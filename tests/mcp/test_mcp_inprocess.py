@@ -3,6 +3,8 @@ filtering, schemas, paging, sub-run progress, and the catalog watcher."""
 
 from __future__ import annotations
 
+import asyncio
+
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,7 +19,7 @@ from mcp.server.auth.provider import AccessToken
 from mcp.shared.exceptions import MCPError
 from mcp_support import ECHO
 
-from catalog.watch import DirectoryWatcher, changed_files, fingerprint
+from catalog.watch import EventWatcher, PollingWatcher, changed_files, fingerprint
 from hub.mcp.server import HubMcpServer
 from hub.mcp.tools import decode_cursor, encode_cursor, envelope_schema, paginate
 
@@ -185,8 +187,8 @@ def test_fingerprint_sees_playbook_files_only(tmp_path: Path):
     assert fingerprint(tmp_path / "missing") == {}
 
 
-async def test_directory_watcher_yields_each_change(tmp_path: Path):
-    watcher = DirectoryWatcher(tmp_path, interval=0.02)
+async def test_polling_watcher_yields_each_change(tmp_path: Path):
+    watcher = PollingWatcher(tmp_path, interval=0.02)
     changes = watcher.changes(await watcher.scan())
     (tmp_path / "new.yaml").write_text("x")
     with anyio.fail_after(5):
@@ -194,6 +196,34 @@ async def test_directory_watcher_yields_each_change(tmp_path: Path):
     (tmp_path / "new.yaml").unlink()
     with anyio.fail_after(5):
         assert await anext(changes) == {"new.yaml"}
+    await changes.aclose()
+
+
+async def test_event_watcher_yields_playbook_changes_only(tmp_path: Path):
+    (tmp_path / "sub").mkdir()
+    changes = EventWatcher(tmp_path).changes()
+    first = asyncio.ensure_future(anext(changes))
+    await asyncio.sleep(0.3)  # let the OS watch start
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / ".hidden.yaml").write_text("x")
+    (tmp_path / "sub" / "new.yaml").write_text("x")
+    with anyio.fail_after(5):
+        assert await first == {"sub/new.yaml"}
+    (tmp_path / "sub" / "new.yaml").unlink()
+    with anyio.fail_after(5):
+        assert await anext(changes) == {"sub/new.yaml"}
+    await changes.aclose()
+
+
+async def test_event_watcher_waits_for_a_missing_root(tmp_path: Path):
+    root = tmp_path / "later"
+    changes = EventWatcher(root, interval=0.02).changes()
+    first = asyncio.ensure_future(anext(changes))
+    await asyncio.sleep(0.1)
+    root.mkdir()
+    (root / "a.yaml").write_text("x")
+    with anyio.fail_after(5):
+        assert "a.yaml" in await first or await first == {"."}
     await changes.aclose()
 
 
