@@ -6,10 +6,10 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: run test bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,adk,langchain]'
+	$(BIN)/python -m pip install --quiet -e '.[test,adk,langchain,speed]'
 	touch $(STAMP)
 
 run: $(STAMP)

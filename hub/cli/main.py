@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 from hub.cli.common import EXIT_USAGE, UsageError
 from hub.cli.inspect import cmd_cancel, cmd_catalog, cmd_executions
 from hub.cli.run import cmd_run
+from hub.cli import loop
 from hub.cli.servers import cmd_serve, cmd_stdio, cmd_token
 from hub.cli.troubleshoot import cmd_diagnose, cmd_troubleshoot
 from hub.config import HubConfig
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         "troubleshoot": cmd_troubleshoot,
     }[args.command]
     try:
-        return asyncio.run(handler(args, config))
+        return loop.run(handler(args, config))
     except KeyboardInterrupt:
         return 130
     except UsageError as exc:
