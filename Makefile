@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,adk,langchain,speed]'
+	$(BIN)/python -m pip install --quiet -e '.[test,adk,langchain,speed,postgres,duckdb,nats]'
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -42,10 +42,13 @@ from catalog.yaml_source import YamlDocument, parse_yaml
 @dataclass(frozen=True)
 class ToolKindSpec:
     """What the catalog needs to know of a tool kind: the model of its `tool:` block (without
-    `kind`), and the fields that are passed as written, not rendered as templates (inline code)."""
+    `kind`), the fields that are passed as written, not rendered as templates (inline code), and
+    whether it can run on this hub at all."""
 
     model: type[BaseModel]
     raw_fields: frozenset[str] = frozenset()
+    unavailable: str | None = None
+    """Set for a kind the hub knows of but cannot run here: why (`catalog validate` warns of it)."""
 
 
 @dataclass(frozen=True)

@@ -64,23 +64,31 @@ async def cmd_catalog(args: argparse.Namespace, config: HubConfig) -> int:
 
 async def _validate(config: HubConfig, *, as_json: bool) -> int:
     from catalog.catalog import Catalog
+    from catalog.kind_warnings import unavailable_kind_warnings
     from hub.engine.kinds.registry import StepKinds
 
-    catalog = Catalog(config.catalog, tool_kinds=StepKinds.builtin().tool_specs())
+    tool_kinds = StepKinds.builtin().tool_specs()
+    catalog = Catalog(config.catalog, tool_kinds=tool_kinds)
     problems = await asyncio.to_thread(catalog.load)
     entries = catalog.entries()
+    warnings = [w for e in entries for w in unavailable_kind_warnings(e.source, e.file or e.path, tool_kinds)]
+
+    def placed(found: list[Any]) -> list[dict[str, Any]]:
+        return [{"file": p.file, "line": p.line, "column": p.column, "field": p.field, "message": p.message}
+                for p in found]
+
     if as_json:
-        print(json.dumps({
-            "ok": [_entry_summary(e) for e in entries],
-            "problems": [{"file": p.file, "line": p.line, "column": p.column, "field": p.field,
-                          "message": p.message} for p in problems],
-        }, indent=2))
+        print(json.dumps({"ok": [_entry_summary(e) for e in entries], "problems": placed(problems),
+                          "warnings": placed(warnings)}, indent=2))
     else:
         for entry in entries:
             print(f"ok       {entry.path}  ({entry.file})")
+        for warning in warnings:
+            print(f"warning  {warning}")
         for problem in problems:
             print(f"problem  {problem}")
-        print(f"{len(entries)} playbook(s) ok, {len(problems)} problem(s) in {len(catalog.problems)} file(s)")
+        print(f"{len(entries)} playbook(s) ok, {len(problems)} problem(s) in {len(catalog.problems)} file(s)"
+              + (f", {len(warnings)} warning(s)" if warnings else ""))
     return EXIT_ERROR if problems else EXIT_OK
 
 

@@ -150,6 +150,24 @@ class ErrorCode(Enum):
         False,
         "The MCP server does not list the tool an `mcp` step calls (all pages of tools/list were read).",
     )
+    TOOL_KIND_UNAVAILABLE = (
+        "agent.dependency",
+        False,
+        "A step uses a tool kind the hub knows (a NoETL kind such as `snowflake` or `container`) but "
+        "cannot run; the message names the kind and why. The playbook loads; only this step fails.",
+    )
+    EXTRA_NOT_INSTALLED = (
+        "agent.dependency",
+        False,
+        "A step kind needs an optional package that is not installed; the message names the extra "
+        "(`pip install 'agenthub[postgres]'`, `'agenthub[duckdb]'` or `'agenthub[nats]'`).",
+    )
+    SECRET_NOT_FOUND = (
+        "agent.configuration",
+        False,
+        "A `secrets` step (or a connection's `auth:`) names a secret that no keychain entry, "
+        "environment variable or file provides.",
+    )
     PYTHON_ERROR = (
         "agent.execution",
         False,
@@ -202,6 +220,33 @@ class ErrorCode(Enum):
         False,
         "An HTTP step asked for a JSON response (`response: json`) and got something else.",
     )
+    DB_CONNECTION_ERROR = (
+        "agent.execution",
+        True,
+        "A `postgres` step could not connect (refused, unknown host, authentication or database "
+        "rejected) or lost its connection; the message never holds the password.",
+    )
+    SQL_ERROR = (
+        "agent.execution",
+        False,
+        "A `postgres` or `duckdb` statement failed (syntax, missing table, constraint); "
+        "`details.sqlstate` holds PostgreSQL's code when there is one.",
+    )
+    SHELL_COMMAND_FAILED = (
+        "agent.execution",
+        False,
+        "A `shell` command exited with a non-zero status; the output holds stdout, stderr and the exit code.",
+    )
+    NATS_CONNECTION_ERROR = (
+        "agent.execution",
+        True,
+        "A `nats` step could not connect to its server (refused, unknown host, authorization rejected).",
+    )
+    NATS_ERROR = (
+        "agent.execution",
+        False,
+        "The NATS server refused a `nats` operation (no responders, no such bucket or stream, JetStream off).",
+    )
     PLAYBOOK_FAILED = (
         "agent.execution",
         False,
@@ -247,6 +292,16 @@ class ErrorCode(Enum):
         "agent.timeout",
         True,
         "An HTTP step's connect, read or write timed out inside the HTTP client.",
+    )
+    SHELL_TIMEOUT = (
+        "agent.timeout",
+        True,
+        "A `shell` command ran past its `timeout_seconds`; it was killed with its whole process group.",
+    )
+    NATS_TIMEOUT = (
+        "agent.timeout",
+        True,
+        "A `nats` request got no reply (or a JetStream operation no acknowledgement) within its `timeout`.",
     )
     DEADLINE_EXCEEDED = (
         "agent.timeout",

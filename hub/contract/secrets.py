@@ -58,6 +58,12 @@ class Redactor:
     def with_secrets(self, more: Iterable[str]) -> Redactor:
         return Redactor([*self._secrets, *more])
 
+    def learn(self, secret: str) -> None:
+        """Mask `secret` from now on, everywhere this redactor is used (a value a step read at run
+        time, e.g. a `secrets` step: the run's events, envelope and diagnosis share this object)."""
+        if isinstance(secret, str) and len(secret) >= _MIN_SECRET_LENGTH and secret not in self._secrets:
+            self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
+
     def text(self, value: str) -> str:
         for secret in self._secrets:
             if secret in value:

@@ -9,7 +9,7 @@ step input in a `StepCall`, and returns the step's data (or a child `Envelope`),
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from catalog.model import RetryPolicy
 from hub.contract.envelope import Envelope
+from hub.contract.secrets import Redactor
 
 Progress = Callable[[str, dict[str, Any]], None]
 """Reports step progress: (message, facts). Cheap and non-blocking."""
@@ -47,9 +48,13 @@ class RunContext:
     deadline: float | None = None
     """`time.monotonic()` value after which the execution has run out of time, or None."""
     troubleshoot_depth: int = 0
+    """Set above 0 inside a troubleshoot run so the hook never diagnoses itself."""
     started_by: str | None = None
     """Subject of the token that started the top-level run (None without auth)."""
-    """Set above 0 inside a troubleshoot run so the hook never diagnoses itself."""
+    keychain: Mapping[str, Any] = field(default_factory=dict)
+    """The run's resolved keychain by entry name, for kinds whose `auth:` names an entry."""
+    redactor: Redactor = field(default_factory=Redactor)
+    """The run's redactor; a kind that reads a secret teaches it the value (`Redactor.learn`)."""
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()
@@ -66,6 +71,9 @@ class StepCall:
     context: RunContext
     attempt: int = 1
     progress: Progress = field(default=lambda message, facts: None)
+    template_context: Mapping[str, Any] = field(default_factory=dict)
+    """The names the step's templates see. A kind that renders its own raw fields (SQL with bound
+    parameters, shell-quoted commands) renders them against this, with its own finalize."""
 
 
 class StepKind(Protocol):

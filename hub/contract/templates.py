@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, Undefined
@@ -69,8 +69,10 @@ def _b64encode(value: str | bytes) -> str:
 class Templates:
     """Renders playbook values against a context. One per engine; compiled templates are cached."""
 
-    def __init__(self) -> None:
-        self._env = _HubSandbox(undefined=StrictUndefined, autoescape=False)
+    def __init__(self, *, finalize: Callable[[Any], Any] | None = None) -> None:
+        """`finalize` sees every `{{ expr }}` value before it joins the text (a kind passes one that
+        shell-quotes, or that turns values into bound SQL parameters); see `render_text`."""
+        self._env = _HubSandbox(undefined=StrictUndefined, autoescape=False, finalize=finalize)
         self._env.filters["b64encode"] = _b64encode
         self._env.filters["fromjson"] = json.loads
         self._compiled: dict[str, Any] = {}
@@ -84,6 +86,21 @@ class Templates:
         if isinstance(value, list):
             return [self.render(v, context, f"{where}[{i}]") for i, v in enumerate(value)]
         return value
+
+    def render_text(self, text: str, context: Mapping[str, Any], where: str) -> str:
+        """Render `text` as text, every expression passed through the environment's `finalize`
+        (no native-type shortcut for a bare `{{ expr }}`, which would bypass it)."""
+        if not is_template(text):
+            return text
+        try:
+            compiled = self._compile(text, plain=False, text_only=True)
+            return compiled.render(context)
+        except SecurityError as exc:
+            raise Failure.of(ErrorCode.TEMPLATE_UNSAFE, f"{where}: template refused: {exc}") from None
+        except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+            raise Failure.of(
+                ErrorCode.TEMPLATE_ERROR, f"{where}: {type(exc).__name__}: {exc}"
+            ) from None
 
     def truthy(self, condition: str | bool | None, context: Mapping[str, Any], where: str) -> bool:
         """An arc's `when`: no condition is true; strings like 'false' or '0' are false."""
@@ -115,14 +132,15 @@ class Templates:
                 ErrorCode.TEMPLATE_ERROR, f"{where}: {type(exc).__name__}: {exc}"
             ) from None
 
-    def _compile(self, text: str, *, plain: bool = True) -> Any:
+    def _compile(self, text: str, *, plain: bool = True, text_only: bool = False) -> Any:
         """A key path (list) for `{{ a.b }}`, a compiled expression `("expr", fn)` for any other
-        bare `{{ expr }}`, else a Template. `plain=False` skips the key-path form."""
-        key = text if plain else "\0" + text
+        bare `{{ expr }}`, else a Template. `plain=False` skips the key-path form; `text_only`
+        always gives a Template."""
+        key = ("\1" if text_only else "" if plain else "\0") + text
         cached = self._compiled.get(key)
         if cached is not None:
             return cached
-        bare = _BARE_EXPRESSION.match(text)
+        bare = None if text_only else _BARE_EXPRESSION.match(text)
         dotted = _DOTTED_NAME.match(bare["expr"]) if bare and plain else None
         if dotted:
             compiled: Any = dotted.group(1).split(".")

@@ -214,6 +214,8 @@ class Engine:
             deadline=deadline,
             troubleshoot_depth=(parent.troubleshoot_depth if parent else 0) + int(is_troubleshoot_agent(entry)),
             started_by=record.started_by,
+            keychain=keychain,
+            redactor=redactor,
         )
 
         def emit(event_type: str, step: str | None = None, **data: Any) -> None:

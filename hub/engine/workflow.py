@@ -233,7 +233,7 @@ class WorkflowRun:
         while True:
             state.emit(EventType.STEP_STARTED, step=step.step, kind=kind.name, attempt=attempt, iteration=iteration)
             started = time.monotonic()
-            data, error, child_id = await self._attempt(step, kind, config, step_input, attempt)
+            data, error, child_id = await self._attempt(step, kind, config, step_input, attempt, ctx)
             took = round(time.monotonic() - started, 6)
             if error is None:
                 facts: dict[str, Any] = {"kind": kind.name, "attempt": attempt, "duration": took, "output": data}
@@ -273,7 +273,8 @@ class WorkflowRun:
             raise Failure.of(ErrorCode.STEP_CONFIG_INVALID, f"{step.step}: {problems}") from None
 
     async def _attempt(
-        self, step: Step, kind: StepKind, config: BaseModel, step_input: dict[str, Any], attempt: int
+        self, step: Step, kind: StepKind, config: BaseModel, step_input: dict[str, Any], attempt: int,
+        template_context: dict[str, Any],
     ) -> tuple[Any, ErrorInfo | None, str | None]:
         ctx = self.state.context
         limit, by_deadline = step.timeout, False
@@ -287,6 +288,7 @@ class WorkflowRun:
             attempt=attempt, progress=lambda message, facts: self.state.emit(
                 EventType.STEP_PROGRESS, step=step.step, message=message, **facts
             ),
+            template_context=template_context,
         )
         try:
             async with asyncio.timeout(limit) as scope:

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import entry_points
 
 from catalog.loader import ToolKindSpec
 from catalog.entries import McpServerEntry
 from hub.contract.steps import StepKind
+from hub.engine.kinds.unavailable import NOETL_UNAVAILABLE, UnavailableKind
 
 ServerLookup = Callable[[str], McpServerEntry | None]
 ENTRY_POINT_GROUP = "agenthub.step_kinds"
 # The kinds of `bridges/`, named rather than imported: the engine reaches outside itself only through
 # this registry, so `bridges/` can depend on the contract without an import cycle through the engine.
-BRIDGE_KINDS = ("bridges.python:PythonKind", "bridges.http:HttpKind", "bridges.agent:AgentKind")
+BRIDGE_KINDS = (
+    "bridges.python:PythonKind", "bridges.http:HttpKind", "bridges.agent:AgentKind",
+    "bridges.shell:ShellKind", "bridges.postgres:PostgresKind", "bridges.duckdb:DuckdbKind",
+    "bridges.nats:NatsKind", "bridges.secrets:SecretsKind",
+)
 MCP_KIND = "bridges.mcp_client:McpKind"
 log = logging.getLogger("agenthub.kinds")
 
@@ -42,7 +47,14 @@ class StepKinds:
                      _factory(MCP_KIND)(mcp_servers)])
         if plugins:
             kinds.load_plugins()
+        kinds.add_unavailable(NOETL_UNAVAILABLE)
         return kinds
+
+    def add_unavailable(self, reasons: Mapping[str, str]) -> None:
+        """Register the kinds the hub knows of but cannot run, unless a real kind has the name."""
+        for name, reason in reasons.items():
+            if name not in self._kinds:
+                self.register(UnavailableKind(name, reason))
 
     def register(self, kind: StepKind) -> None:
         if kind.name in self._kinds:
@@ -64,7 +76,11 @@ class StepKinds:
 
     def tool_specs(self) -> dict[str, ToolKindSpec]:
         return {
-            n: ToolKindSpec(model=getattr(k, "dsl_model", k.config_model), raw_fields=k.raw_fields)
+            n: ToolKindSpec(
+                model=getattr(k, "dsl_model", k.config_model),
+                raw_fields=k.raw_fields,
+                unavailable=getattr(k, "unavailable", None),
+            )
             for n, k in self._kinds.items()
         }
 
