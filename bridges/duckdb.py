@@ -35,6 +35,11 @@ class DuckdbConfig(BaseModel):
     commands: str | list[str] | None = None
     database: str = Field(default=":memory:", description="A DuckDB file, or `:memory:`.")
     read_only: bool = False
+    auth: dict[str, Any] | str | None = Field(
+        default=None, description="NoETL's attached databases and cloud secrets: not supported; the step fails saying so."
+    )
+    credentials: dict[str, Any] | None = None
+    gcs_credential: str | None = None
 
     @model_validator(mode="after")
     def _one_sql(self) -> DuckdbConfig:
@@ -63,6 +68,14 @@ class DuckdbKind:
     async def run(self, call: StepCall) -> Any:
         config = call.config
         assert isinstance(config, DuckdbConfig)
+        unsupported = [n for n in ("auth", "credentials", "gcs_credential") if getattr(config, n) is not None]
+        if unsupported:
+            raise Failure.of(
+                ErrorCode.TOOL_KIND_UNAVAILABLE,
+                f"{call.step}: NoETL's duckdb `{unsupported[0]}:` (attached PostgreSQL, GCS/S3 secrets) is not "
+                "supported by this hub; read PostgreSQL with a `postgres` step and pass rows on",
+                details={"tool_kind": self.name, "feature": unsupported[0]},
+            )
         duckdb = await require_extra(self.name, "duckdb", "duckdb", "duckdb")
         statements = [
             s for i, text in enumerate(config.sql)

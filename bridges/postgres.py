@@ -43,6 +43,13 @@ class PostgresConfig(BaseModel):
         default=None, description="A keychain entry name (DSN or JSON fields), a DSN, or a mapping of fields."
     )
     connection: str | dict[str, Any] | None = Field(default=None, description="Same as `auth`.")
+    credential: str | dict[str, Any] | None = Field(default=None, description="NoETL's older name for `auth`.")
+    pool: dict[str, Any] | None = Field(
+        default=None, description="NoETL's pool settings: accepted, unused (one connection per step attempt)."
+    )
+    script: dict[str, Any] | None = Field(
+        default=None, description="NoETL's SQL from a file/S3/GCS source: not supported; the step fails saying so."
+    )
     dsn: str | None = None
     host: str | None = None
     port: int | str | None = None
@@ -58,11 +65,17 @@ class PostgresConfig(BaseModel):
 
     @model_validator(mode="after")
     def _one_sql(self) -> PostgresConfig:
-        if (self.command is None) == (self.query is None):
-            raise ValueError("give the SQL in exactly one of `command` or `query`")
-        if self.auth is not None and self.connection is not None:
-            raise ValueError("give at most one of `auth` or `connection`")
+        given = [n for n in ("command", "query", "script") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give the SQL in exactly one of `command` or `query` (got {', '.join(given) or 'none'})")
+        refs = [n for n in ("auth", "connection", "credential") if getattr(self, n) is not None]
+        if len(refs) > 1:
+            raise ValueError(f"give at most one of `auth`, `connection`, `credential` (got {', '.join(refs)})")
         return self
+
+    @property
+    def connection_ref(self) -> str | dict[str, Any] | None:
+        return next((r for r in (self.auth, self.connection, self.credential) if r is not None), None)
 
     @property
     def sql(self) -> str:
@@ -113,12 +126,18 @@ class PostgresKind:
     async def run(self, call: StepCall) -> Any:
         config = call.config
         assert isinstance(config, PostgresConfig)
+        if config.script is not None:
+            raise Failure.of(
+                ErrorCode.TOOL_KIND_UNAVAILABLE,
+                f"{call.step}: NoETL's `script:` SQL sources (file, S3, GCS, HTTP) are not supported by "
+                "this hub; write the SQL in `command:`",
+                details={"tool_kind": self.name, "feature": "script"},
+            )
         psycopg = await require_extra(self.name, "psycopg", "psycopg", "postgres")
         field = "command" if config.command is not None else "query"
         statements = render_sql(config.sql, call.template_context, f"{call.step}.tool.{field}")
         fields = resolve_connection(
-            config.auth if config.auth is not None else config.connection,
-            config.inline_fields(), call.context.keychain, f"{call.step}.tool",
+            config.connection_ref, config.inline_fields(), call.context.keychain, f"{call.step}.tool",
         )
         connection = await self._connect(psycopg, fields, config.connect_timeout, call.step)
         try:

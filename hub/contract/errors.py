@@ -153,8 +153,9 @@ class ErrorCode(Enum):
     TOOL_KIND_UNAVAILABLE = (
         "agent.dependency",
         False,
-        "A step uses a tool kind the hub knows (a NoETL kind such as `snowflake` or `container`) but "
-        "cannot run; the message names the kind and why. The playbook loads; only this step fails.",
+        "A step uses a tool kind the hub knows (a NoETL kind such as `snowflake` or `container`), or a "
+        "NoETL feature of a kind (a `postgres` script source), that it cannot run; the message names it "
+        "and why. The playbook loads; only this step fails.",
     )
     EXTRA_NOT_INSTALLED = (
         "agent.dependency",

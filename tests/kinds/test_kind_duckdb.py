@@ -87,3 +87,16 @@ async def test_sql_in_more_than_one_field_does_not_load(hub, write_playbook):
         """))
     h = await hub()
     assert any("exactly one of query, command, commands" in str(p) for p in h.problems), json.dumps([str(p) for p in h.problems])
+
+
+async def test_noetl_attached_secrets_answer_unavailable(hub, write_playbook):
+    write_playbook("attach", _playbook("attach", """
+          - step: q
+            tool:
+              kind: duckdb
+              auth: {pg_db: {source: credential, tool: postgres, key: pg_local}}
+              query: "SELECT * FROM pg_db.public.t"
+        """))
+    envelope = await run(hub, "attach")
+    assert (envelope.error.kind, envelope.error.code) == ("agent.dependency", "TOOL_KIND_UNAVAILABLE")
+    assert "`auth:`" in envelope.error.message

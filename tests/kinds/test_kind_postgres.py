@@ -194,3 +194,23 @@ async def test_a_step_out_of_time_stops_its_query_on_the_server(hub, write_playb
                 break
             time.sleep(0.05)
     assert running == 0, "the query kept running on the server"
+
+
+async def test_noetl_extras_credential_pool_and_script(hub, write_playbook, monkeypatch, database):
+    monkeypatch.setenv("AH_TEST_PG", f"postgresql://postgres@127.0.0.1:5432/{database}")
+    write_playbook("legacy", _playbook("legacy", "SELECT 2 AS two", auth="credential: pg\n              pool: {name: shared, max_size: 10}"))
+    write_playbook("script", """
+        apiVersion: noetl.io/v2
+        kind: Playbook
+        metadata: {name: script}
+        workload: {script_path: /etc/passwd}
+        workflow:
+          - step: run_file
+            tool: {kind: postgres, auth: pg, script: {uri: "{{ workload.script_path }}", source: {type: file}}}
+        """)
+    legacy = await run(hub, "legacy")
+    assert legacy.status == "ok", legacy
+    assert legacy.data["rows"] == [{"two": 2}]
+    script = await run(hub, "script")
+    assert (script.error.kind, script.error.code) == ("agent.dependency", "TOOL_KIND_UNAVAILABLE")
+    assert "`script:`" in script.error.message and "command:" in script.error.message

@@ -33,6 +33,7 @@ NOETL_UNAVAILABLE: dict[str, str] = {
     "iterator": "NoETL's legacy loop kind; write `loop:` on the step instead",
     "task_sequence": "NoETL's internal kind for tool pipelines; write `tool:` as a list",
     "playbooks": "NoETL's batch runner over a catalog folder; use `playbook` steps in a `loop:`",
+    "subscription": "it polls Kafka and Pub/Sub subscriptions through NoETL's worker",
     "workbook": "NoETL `workbook:` tasks are not supported by this hub",
 }
 """NoETL tool kinds (of its 26) the hub cannot run, and why."""
