@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from jinja2 import Undefined
+
 from hub.contract.envelope import Failure
 from hub.contract.errors import ErrorCode
 from hub.contract.templates import Templates
@@ -55,6 +57,8 @@ class ValueMarkers:
         self.values: list[Any] = []
 
     def __call__(self, value: Any) -> str:
+        if isinstance(value, Undefined):
+            return str(value)  # nothing, as Jinja renders it (`{{ x if c }}` when not c); strict ones raise
         self.values.append(value)
         return f"\x00{self.token}:{len(self.values) - 1}\x00"
 
@@ -190,6 +194,11 @@ class _Scanner:
         return None
 
     def _end_statement(self) -> None:
+        if self.current.params and not self.current.text.replace(self.placeholder, "").strip(" \t\r\n()"):
+            raise self._error(
+                "a statement that is only a template value; SQL text must be written in the playbook "
+                "(a value from a variable is bound as data, so it can never be a statement)"
+            )
         if self.current.text.strip():
             self.done.append(self.current)
         elif self.current.params:

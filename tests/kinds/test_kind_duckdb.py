@@ -100,3 +100,13 @@ async def test_noetl_attached_secrets_answer_unavailable(hub, write_playbook):
     envelope = await run(hub, "attach")
     assert (envelope.error.kind, envelope.error.code) == ("agent.dependency", "TOOL_KIND_UNAVAILABLE")
     assert "`auth:`" in envelope.error.message
+
+
+async def test_sql_passed_in_whole_from_a_variable_is_refused(hub, write_playbook):
+    write_playbook("whole", _playbook("whole", """
+          - step: q
+            tool: {kind: duckdb, command: "{{ workload.query }}"}
+        """, "{query: 'SELECT 1'}"))
+    envelope = await run(hub, "whole", {"query": "SELECT 42"})
+    assert envelope.error.code == "STEP_CONFIG_INVALID"
+    assert "only a template value" in envelope.error.message
