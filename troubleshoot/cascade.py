@@ -53,6 +53,8 @@ LOCAL_SHARE = 0.6
 MIN_TIER_SECONDS = 0.25
 MAX_EVIDENCE = 0.99
 UNKNOWN_CEILING = 0.3
+NOT_ASKED = {Outcome.NO_CREDENTIALS, "skipped_budget", "reused"}
+"""Tier outcomes that mean no request reached the escalation tier (so `escalated` stays false)."""
 
 Vote = tuple[TierName, ModelAnswer]
 
@@ -145,8 +147,9 @@ async def run_cascade(
         if left < MIN_TIER_SECONDS:
             runs.append(TierRun(tier="openai", outcome="skipped_budget", detail=f"{max(left, 0):.2f}s left"))
         else:
-            escalated = True
-            record(await remote().ask(signal, timeout=left))
+            asked = await remote().ask(signal, timeout=left)
+            record(asked)
+            escalated = asked.run.outcome not in NOT_ASKED
             tier, answer, confidence = choose(votes)
     return Diagnosis(
         category=answer.category, confidence=confidence, root_cause=answer.root_cause,

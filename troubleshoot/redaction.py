@@ -32,7 +32,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str], str]] = [
         re.compile(
             r"(?i)(\b[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
             r"auth(?:orization)?|credentials?|private[_-]?key|session[_-]?id|cookie)[\w.-]*"
-            r"[\"']?\s*[:=]\s*[\"']?)([^\s\"',;&}\]]{3,})"
+            r"(?<!Error)(?<!Exception)(?<!Warning)(?<!Failure)"  # `AuthenticationError: ...` names a type, not a key
+            r"[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|digest|token)\s+)?)([^\s\"',;&}\]]{3,})"
         ),
         r"\1" + MASK,
     ),

@@ -92,13 +92,35 @@ def _target(signal: FailureSignal) -> str:
     return f"{match.group(1)} {match.group(2)}" if match else "the remote service"
 
 
+_PACKAGE_PATTERNS = (
+    r"No module named '?([\w.]+)'?",
+    r"needs (?:the )?(?:package )?'?([A-Za-z][\w.\-\[\]]*)'?,? which is not installed",
+    r"needs '([\w.-]+)'",
+    r"Could not import ([\w.-]+)",
+    r"pip install '?([A-Za-z][\w.\-\[\]]*)'?",
+    r"install(?:ed)? ([\w.-]+)",
+)
+_INSTALL_COMMAND = re.compile(r"(pip install (?:'[^'\s]+'|\"[^\"\s]+\"|[A-Za-z][\w.\-\[\]]*))")
+
+
 def _package(signal: FailureSignal) -> str | None:
+    """The missing package the error names, most specific wording first (a distribution name
+    like google-adk over the module it provides)."""
     text = _text(signal)
-    for pattern in (r"No module named '?([\w.]+)'?", r"needs '([\w.-]+)'", r"pip install ([\w.\-\[\]]+)", r"install(?:ed)? ([\w.-]+)"):
+    for pattern in _PACKAGE_PATTERNS:
         match = re.search(pattern, text)
         if match:
-            return match.group(1).split(".")[0]
+            name = match.group(1)
+            return name if "-" in name or "[" in name else name.split(".")[0]
     return None
+
+
+def _install_action(signal: FailureSignal, package: str | None) -> str:
+    """The install command the error itself suggests, else one for the named package."""
+    command = _INSTALL_COMMAND.search(_text(signal))
+    if command:
+        return f"Install it in the hub's environment: {command.group(1)}" + (f" (provides {package})" if package and package not in command.group(1) else "")
+    return f"Install it in the hub's environment: pip install {package}" if package else "Install the missing package named in the error."
 
 
 def _verdict(rule: str, category: Category, confidence: float, root_cause: str, action: str) -> RuleVerdict:
@@ -129,10 +151,10 @@ def _input_invalid(s: FailureSignal) -> RuleVerdict | None:
 def _dependency_code(s: FailureSignal) -> RuleVerdict | None:
     if s.error_kind == "agent.dependency" or s.error_code in ("MODULE_DEPENDENCY_MISSING", "FRAMEWORK_NOT_INSTALLED"):
         package = _package(s)
-        what = f"package {package!r}" if package else "a required package"
+        what = f"the package {package}" if package else "a package the error message names"
         return _verdict("dependency_code", Category.DEPENDENCY, 0.95,
                         f"{_where(s).capitalize()} needs {what}, which is not installed in the hub's environment.",
-                        f"pip install {package}" if package else "Install the missing package named in the error.")
+                        _install_action(s, package))
     return None
 
 
@@ -250,8 +272,8 @@ def _exception_text(s: FailureSignal) -> RuleVerdict | None:
     if _has(r"ModuleNotFoundError|ImportError|No module named|not installed", text):
         package = _package(s)
         return _verdict("import_error", Category.DEPENDENCY, 0.88,
-                        f"{where.capitalize()} imports {('package ' + repr(package)) if package else 'a package'} that is not installed.",
-                        f"pip install {package}" if package else "Install the missing package named in the error.")
+                        f"{where.capitalize()} imports {('the package ' + package) if package else 'a package'} that is not installed.",
+                        _install_action(s, package))
     if _has(r"Timeout|timed out|deadline exceeded", kind + "\n" + s.error_message):
         return _verdict("timeout_text", Category.TIMEOUT, 0.8,
                         f"{where.capitalize()} timed out: {s.error_message[:160]}",

@@ -245,6 +245,7 @@ async def test_missing_openai_credential_is_recorded(hub, write_playbook, monkey
     envelope, _ = await run_failing(hub, "nokey")
     assert tiers(envelope) == [("rules", "ok"), ("ollama", "ok"), ("openai", "no_credentials")]
     assert openai_server.requests == []
+    assert envelope.error.diagnosis["escalated"] is False  # the escalation tier was never asked
 
 
 async def test_http_failure_with_echoed_credentials_is_redacted(hub, write_playbook, monkeypatch, llm_env, http_server, ollama_server, openai_server):
