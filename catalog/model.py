@@ -199,12 +199,20 @@ class TroubleshootKnobs(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     troubleshoot: bool | None = None
-    ollama_model: str | None = None
+    local_provider: Literal["ollama", "openai"] | None = None
+    local_base_url: str | None = None
+    local_model: str | None = None
+    local_credential: str | None = None
+    ollama_model: str | None = None  # the older name of local_model
     confidence_threshold: float | None = Field(default=None, ge=0, le=1)
-    escalate_to: Literal["openai", "none"] | None = None
-    openai_model: str | None = None
+    escalate_to: Literal["openai", "claude", "none"] | None = None
+    escalation_base_url: str | None = None
+    escalation_model: str | None = None
+    openai_model: str | None = None  # the older name of escalation_model
     openai_credential: str | None = None
     budget: float | None = Field(default=None, gt=0)
+    max_output_tokens: int | None = Field(default=None, ge=16, le=8192)
+    calibration_dir: str | None = None
 
 
 class Step(Strict):

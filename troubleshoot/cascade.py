@@ -1,52 +1,56 @@
-"""The cascade: rules, then the local model, then OpenAI only when the pooled confidence is low.
+"""The cascade: rules, then the local model, then the escalation tier only when the pooled,
+calibrated confidence is low.
 
 Policy, for one failure signal and one `TroubleshootSettings`:
 1. The rule tier always answers (instantly, offline).
-2. The local tier (Ollama) is asked, unless the rule is decisive (a rule at >= RULES_DECISIVE and
-   at or above the threshold: a cancel, bad arguments, a missing package — no model can add to
-   those, and a cancel should not cost seconds).
-3. If the best pooled confidence is below `confidence_threshold` (or the best answer is
-   `unknown`) and `escalate_to` is `openai`, OpenAI is asked.
-4. The kept answer is the best supported category over every answer received (below), worded by
-   the answer that backs it most strongly — not simply the last tier's.
+2. The local tier is asked, unless the rule is decisive (a rule at >= RULES_DECISIVE and at or
+   above the threshold: a cancel, bad arguments, a missing package — no model can add to those,
+   and a cancel should not cost seconds).
+3. If the pooled confidence of the kept answer is below `confidence_threshold` (or it is
+   `unknown`) and an escalation target is set, the escalation tier is asked — unless it is the
+   very model the local tier already asked (same provider, base URL and model: one judge, asked
+   once; recorded as `reused`).
+4. The kept category is the one its single best-trusted vote backs; pooling only sets the
+   confidence. So a tier never overturns an answer trusted more than its own, and a model's
+   answer replaces the rules' `unknown` only when trusted at or above the threshold.
 
-Confidence (why not the model's own number: small models say 0.9 about anything; NoETL trusted
-that and let an empty remote answer win). Each answering tier is a vote for a category with an
-evidence weight `e = trust[tier] * self_confidence` (trust: rules 1.0, ollama 0.85, openai 0.95;
-the rule tier's self-confidence is its rule's expected precision). An `unknown` vote abstains, and
-a vote with `e <= 1/H` is no evidence either way. The votes are pooled as independent opinions
-(naive Bayes) over H = max(K_EFF, distinct categories voted + 1) hypotheses — the voted
-categories plus stand-ins for the plausible others (K_EFF = 4, because a failure is rarely
-plausibly more than a few categories, and a larger H would make agreement look more decisive than
-it is):
+Trust (why not the model's own number: a 270M model said 0 or 1 about anything and was right half
+the time). A rule's weight is its stated confidence, the rule's expected precision on the corpus.
+A model's weight is its *calibrated* confidence, from a profile measured on a labelled corpus
+(`troubleshoot.calibration`); a model with no profile weighs `UNCALIBRATED_TRUST` times its own
+figure, so it can confirm or shake an answer but not overturn one. Weights are pooled as
+independent opinions (naive Bayes) over H = max(K_EFF, distinct categories voted + 1) hypotheses:
 
-    p_i(h) = e_i                  if h is tier i's category
-           = (1 - e_i) / (H - 1)  otherwise
+    p_i(h) = w_i                  if h is tier i's category
+           = (1 - w_i) / (H - 1)  otherwise
     confidence(h) = prod_i p_i(h) / sum_h' prod_i p_i(h')
 
-So one tier alone keeps its own weight; agreement raises it (a rule at 0.9 and an Ollama vote of
-e = 0.8 agreeing -> 0.99); disagreement lowers both sides (the same two disagreeing -> 0.66 for
-the rule's category, 0.29 for Ollama's), which is what sends the case to OpenAI, whose vote then
-settles it (rule 0.8 vs Ollama e = 0.72, then OpenAI e = 0.81 siding with the rule -> 0.94).
+An `unknown` vote abstains, a vote with w <= 1/H is no evidence either way, and a second vote of
+the same judge is not counted (it is not independent). So one tier alone keeps its own weight;
+agreement raises it; disagreement lowers it, which is what sends a case to escalation.
 
 Budget: one deadline for the whole diagnosis. The local tier gets at most LOCAL_SHARE of what is
-left when an escalation is still possible (so OpenAI keeps time), else all of it; OpenAI gets what
-remains. A tier left with under MIN_TIER_SECONDS is not started and is recorded `skipped_budget`.
+left when an escalation is still possible (so the escalation keeps time), else all of it; the
+escalation tier gets what remains. A tier left with under MIN_TIER_SECONDS is not started and is
+recorded `skipped_budget`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from bridges.llm.base import Outcome
+from troubleshoot.calibration import Profiles
 from troubleshoot.categories import Category
 from troubleshoot.diagnosis import Diagnosis, ModelAnswer, TierName, TierRun
+from troubleshoot.providers import ProviderFactory, Providers, ProviderSpec, escalation_spec, local_spec
 from troubleshoot.settings import TroubleshootSettings
 from troubleshoot.signal import FailureSignal
-from troubleshoot.tiers import ModelTier, ProviderFactory, RuleTier, Tier, TierAnswer, default_provider
+from troubleshoot.tiers import ModelTier, RuleTier, Tier, TierAnswer
 
-TRUST: dict[str, float] = {"rules": 1.0, "ollama": 0.85, "openai": 0.95, "child": 1.0}
 K_EFF = 4
 RULES_DECISIVE = 0.95
 LOCAL_SHARE = 0.6
@@ -56,19 +60,38 @@ UNKNOWN_CEILING = 0.3
 NOT_ASKED = {Outcome.NO_CREDENTIALS, "skipped_budget", "reused"}
 """Tier outcomes that mean no request reached the escalation tier (so `escalated` stays false)."""
 
-Vote = tuple[TierName, ModelAnswer]
+
+@dataclass(frozen=True)
+class Vote:
+    """One tier's answer and the weight the cascade gives it."""
+
+    tier: TierName
+    answer: ModelAnswer
+    weight: float
+    judge: tuple[str, str, str] | None = None
+
+    @property
+    def evidence(self) -> float:
+        """0 for `unknown` (an abstention), else the weight, bounded."""
+        return 0.0 if self.answer.category is Category.UNKNOWN else min(max(self.weight, 0.0), MAX_EVIDENCE)
 
 
-def evidence(tier: str, answer: ModelAnswer) -> float:
-    """A vote's weight: the tier's trust times its own confidence; `unknown` abstains (0)."""
-    if answer.category is Category.UNKNOWN:
-        return 0.0
-    return min(max(TRUST.get(tier, 0.5) * answer.confidence, 0.0), MAX_EVIDENCE)
+def independent(votes: Sequence[Vote]) -> list[Vote]:
+    """The votes with each judge counted once (its first vote)."""
+    seen: set[tuple[str, str, str]] = set()
+    kept = []
+    for vote in votes:
+        if vote.judge is not None:
+            if vote.judge in seen:
+                continue
+            seen.add(vote.judge)
+        kept.append(vote)
+    return kept
 
 
 def pool(votes: Sequence[Vote]) -> dict[Category, float]:
     """Pooled confidence of each voted category (the formula in the module docstring)."""
-    weighed = [(a.category, evidence(t, a)) for t, a in votes]
+    weighed = [(v.answer.category, v.evidence) for v in independent(votes)]
     categories = list(dict.fromkeys(c for c, e in weighed if e > 0))
     if not categories:
         return {}
@@ -87,21 +110,29 @@ def pool(votes: Sequence[Vote]) -> dict[Category, float]:
     return {c: s / total for c, s in scores.items()}
 
 
-def choose(votes: Sequence[Vote]) -> tuple[TierName, ModelAnswer, float]:
-    """(tier, answer, confidence) of the best supported category, worded by its strongest backer.
+def choose(votes: Sequence[Vote], threshold: float = 0.0) -> tuple[Vote, float]:
+    """(kept vote, confidence): the category of the best-trusted vote, worded by that vote.
 
-    With nothing but abstentions the answer is `unknown`, worded by the most confident abstainer,
-    with a confidence capped at UNKNOWN_CEILING (an unknown is never a confident diagnosis)."""
+    The rules come first; a model vote replaces the kept one only when trusted more, and replaces
+    an `unknown` only when trusted at or above `threshold`. With nothing but abstentions (or no
+    vote strong enough) the answer is `unknown`, worded by the most trusted abstainer, with a
+    confidence capped at UNKNOWN_CEILING (an unknown is never a confident diagnosis)."""
     if not votes:
         raise ValueError("no votes")
-    pooled = pool(votes)
-    if not pooled:
-        tier, answer = max(votes, key=lambda v: TRUST.get(v[0], 0.5) * v[1].confidence)
-        return tier, answer, round(min(TRUST.get(tier, 0.5) * answer.confidence, UNKNOWN_CEILING), 4)
-    best = max(pooled, key=lambda c: pooled[c])
-    backers = [v for v in votes if v[1].category is best]
-    tier, answer = max(backers, key=lambda v: evidence(*v))  # first (earliest tier) on ties
-    return tier, answer, round(pooled[best], 4)
+    counted = independent(votes)
+    kept = counted[0]
+    for vote in counted[1:]:
+        if vote.evidence <= kept.evidence:
+            continue
+        if kept.answer.category is Category.UNKNOWN and vote.weight < threshold:
+            continue
+        kept = vote
+    pooled = pool(counted)
+    if kept.answer.category is Category.UNKNOWN or kept.answer.category not in pooled:
+        abstainers = [v for v in counted if v.answer.category is Category.UNKNOWN] or [kept]
+        worded = max(abstainers, key=lambda v: v.weight)
+        return worded, round(min(worded.weight, UNKNOWN_CEILING), 4)
+    return kept, round(pooled[kept.answer.category], 4)
 
 
 TierSource = Callable[[], Tier] | None
@@ -115,45 +146,61 @@ async def run_cascade(
     local: TierSource = None,
     remote: TierSource = None,
     rules: Tier | None = None,
+    profiles: Profiles | None = None,
+    one_judge: bool = False,
     clock: Callable[[], float] = time.monotonic,
 ) -> Diagnosis:
-    """The policy above over the given tiers (None = that tier is not available)."""
+    """The policy above over the given tiers (None = that tier is not available). `one_judge`:
+    the escalation tier is the local tier's model on the same server (never asked twice)."""
     started = clock()
     deadline = started + settings.budget
+    trust = profiles or Profiles()
     runs: list[TierRun] = []
     votes: list[Vote] = []
 
-    def record(answer: TierAnswer) -> None:
-        runs.append(answer.run)
+    def record(tier: Tier, answer: TierAnswer) -> None:
+        run = answer.run
         if answer.answer is not None:
-            votes.append((answer.run.tier, answer.answer))
+            judge = getattr(tier, "judge", None)
+            if run.tier == "rules":
+                weight, calibrated = answer.answer.confidence, None
+            else:
+                weight, calibrated = trust.trust(judge, answer.answer.confidence, answer.answer.category)
+            votes.append(Vote(run.tier, answer.answer, weight, judge))
+            run = run.model_copy(update={"trust": weight, "calibrated": calibrated})
+        runs.append(run)
 
-    record(await (rules or RuleTier()).ask(signal, timeout=0.0))
-    can_escalate = settings.escalate_to == "openai" and remote is not None
-    rule_conf = votes[0][1].confidence
+    rule_tier = rules or RuleTier()
+    record(rule_tier, await rule_tier.ask(signal, timeout=0.0))
+    can_escalate = settings.escalate_to != "none" and remote is not None
+    rule_conf = votes[0].answer.confidence
     decisive = rule_conf >= RULES_DECISIVE and rule_conf >= settings.confidence_threshold
+    local_share = LOCAL_SHARE if can_escalate and not one_judge else 1.0
     if local is not None and not decisive:
         left = deadline - clock()
-        share = left * LOCAL_SHARE if can_escalate else left
-        if share < MIN_TIER_SECONDS:
+        if left * local_share < MIN_TIER_SECONDS:
             runs.append(TierRun(tier="ollama", outcome="skipped_budget", detail=f"{max(left, 0):.2f}s left"))
         else:
-            record(await local().ask(signal, timeout=share))
-    tier, answer, confidence = choose(votes)
+            tier = local()  # making a client costs time too (a TLS context): split what is left after it
+            record(tier, await tier.ask(signal, timeout=(deadline - clock()) * local_share))
+    kept, confidence = choose(votes, settings.confidence_threshold)
     escalated = False
-    unsure = confidence < settings.confidence_threshold or answer.category is Category.UNKNOWN
+    unsure = confidence < settings.confidence_threshold or kept.answer.category is Category.UNKNOWN
     if unsure and can_escalate and remote is not None:
         left = deadline - clock()
-        if left < MIN_TIER_SECONDS:
+        if one_judge and any(r.tier == "ollama" for r in runs):
+            runs.append(TierRun(tier="openai", outcome="reused", detail="the local tier's model on the same server: one judge, asked once"))
+        elif left < MIN_TIER_SECONDS:
             runs.append(TierRun(tier="openai", outcome="skipped_budget", detail=f"{max(left, 0):.2f}s left"))
         else:
-            asked = await remote().ask(signal, timeout=left)
-            record(asked)
+            tier = remote()
+            asked = await tier.ask(signal, timeout=max(deadline - clock(), 0.0))
+            record(tier, asked)
             escalated = asked.run.outcome not in NOT_ASKED
-            tier, answer, confidence = choose(votes)
+            kept, confidence = choose(votes, settings.confidence_threshold)
     return Diagnosis(
-        category=answer.category, confidence=confidence, root_cause=answer.root_cause,
-        suggested_action=answer.suggested_action, source=tier, escalated=escalated, tiers=runs,
+        category=kept.answer.category, confidence=confidence, root_cause=kept.answer.root_cause,
+        suggested_action=kept.answer.suggested_action, source=kept.tier, escalated=escalated, tiers=runs,
     )
 
 
@@ -162,31 +209,34 @@ async def diagnose_signal(
     settings: TroubleshootSettings,
     *,
     keychain: Mapping[str, str] | None = None,
-    providers: ProviderFactory = default_provider,
+    providers: ProviderFactory | None = None,
+    profiles: Profiles | None = None,
 ) -> Diagnosis:
-    """Run the cascade with real model tiers (made on first need, closed at the end).
-
-    The OpenAI key is the keychain entry named by `openai_credential` when one is set (a missing
-    entry means no credentials, not a silent fall-back to another key), else OPENAI_API_KEY."""
+    """Run the cascade with real model tiers (made on first need, closed at the end), weighed by
+    the calibration profiles of `settings.calibration_dir` unless `profiles` are given."""
+    factory = providers or Providers()
     made: list[ModelTier] = []
+    local = local_spec(settings, keychain)
+    remote = escalation_spec(settings, keychain)
 
-    def make(name: TierName, model: str, api_key: str | None) -> Callable[[], Tier]:
+    def make(spec: ProviderSpec) -> Callable[[], Tier]:
         def build() -> Tier:
-            tier = ModelTier(name, providers(name, model, api_key))
+            tier = ModelTier(spec.tier, factory(spec), judge=spec.judge)
             made.append(tier)
             return tier
 
         return build
 
-    remote: TierSource = None
-    if settings.escalate_to == "openai":
-        if settings.openai_credential:
-            key = (keychain or {}).get(settings.openai_credential)
-            remote = make("openai", settings.openai_model, key) if key else _no_key(settings.openai_credential)
-        else:
-            remote = make("openai", settings.openai_model, None)
+    if profiles is None:
+        profiles = await asyncio.to_thread(Profiles.load, settings.calibration_dir)
+    remote_source: TierSource = None
+    if remote is not None:
+        remote_source = make(remote) if remote.api_key else _no_key(settings.openai_credential)
     try:
-        return await run_cascade(signal, settings, local=make("ollama", settings.ollama_model, None), remote=remote)
+        return await run_cascade(
+            signal, settings, local=make(local), remote=remote_source, profiles=profiles,
+            one_judge=remote is not None and remote.judge == local.judge,
+        )
     finally:
         for tier in made:
             try:
@@ -195,14 +245,15 @@ async def diagnose_signal(
                 pass
 
 
-def _no_key(name: str) -> Callable[[], Tier]:
+def _no_key(credential: str | None) -> Callable[[], Tier]:
+    detail = (f"keychain entry {credential!r} (openai_credential) has no value in this run" if credential
+              else "no API key for the escalation tier (a keychain credential or the environment)")
+
     class _NoKey:
         name: TierName = "openai"
+        judge = None
 
         async def ask(self, signal: FailureSignal, *, timeout: float) -> TierAnswer:
-            return TierAnswer(answer=None, run=TierRun(
-                tier="openai", outcome=Outcome.NO_CREDENTIALS,
-                detail=f"keychain entry {name!r} (openai_credential) has no value in this run",
-            ))
+            return TierAnswer(answer=None, run=TierRun(tier="openai", outcome=Outcome.NO_CREDENTIALS, detail=detail))
 
     return _NoKey

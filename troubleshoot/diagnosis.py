@@ -71,6 +71,10 @@ class TierRun(BaseModel):
     model: str | None = None
     category: Category | None = None
     confidence: float | None = Field(default=None, description="The tier's own figure (a model's self-report).")
+    trust: float | None = Field(default=None, description="The confidence the cascade weighed: calibrated, or the "
+                                                          "conservative default for an uncalibrated model.")
+    calibrated: bool | None = Field(default=None, description="Whether a calibration profile gave `trust`.")
+    mode: str | None = Field(default=None, description="Structured-output mode the model was asked in.")
     rule: str | None = Field(default=None, description="The rule that matched (rule tier).")
     detail: str | None = None
 
@@ -83,7 +87,7 @@ class Diagnosis(BaseModel):
     root_cause: str
     suggested_action: str
     source: TierName = Field(description="The tier whose answer was kept.")
-    escalated: bool = Field(description="Whether the OpenAI tier was asked.")
+    escalated: bool = Field(description="Whether a request reached the escalation tier.")
     tiers: list[TierRun] = Field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,6 +120,8 @@ def render_diagnosis(diagnosis: Diagnosis, *, execution_id: str | None = None, p
             facts.append(f"tokens {run.tokens_in or 0}/{run.tokens_out or 0}")
         if run.category is not None:
             facts.append(f"said {run.category.value} at {run.confidence:.2f}" + (f" ({run.rule})" if run.rule else ""))
+        if run.trust is not None and run.tier != "rules":
+            facts.append(f"trusted at {run.trust:.2f} ({'calibrated' if run.calibrated else 'uncalibrated'})")
         if run.detail:
             facts.append(run.detail)
         lines.append(f"  {run.tier:<7} " + ", ".join(facts))

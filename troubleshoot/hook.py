@@ -33,7 +33,7 @@ from troubleshoot.diagnosis import Diagnosis, TierRun
 from troubleshoot.redaction import Scrubber
 from troubleshoot.settings import TroubleshootSettings, resolve
 from troubleshoot.signal import FailureSignal, collect_signal
-from troubleshoot.tiers import ProviderFactory, default_provider
+from troubleshoot.providers import ProviderFactory, Providers
 
 log = logging.getLogger("agenthub.troubleshoot")
 
@@ -62,12 +62,12 @@ class TroubleshootHook:
         *,
         server: TroubleshootKnobs | None = None,
         environ: Mapping[str, str] | None = None,
-        providers: ProviderFactory = default_provider,
+        providers: ProviderFactory | None = None,
     ) -> None:
         self.store = store
         self.server = server or TroubleshootKnobs()
         self._environ = environ
-        self.providers = providers
+        self.providers = providers or Providers()
 
     def settings_for(self, failed: FailedRun) -> TroubleshootSettings:
         playbook = failed.entry.playbook

@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from catalog.catalog import Catalog
 
@@ -29,8 +29,8 @@ from troubleshoot.cascade import diagnose_signal
 from troubleshoot.diagnosis import Diagnosis
 from troubleshoot.redaction import Scrubber
 from troubleshoot.settings import TroubleshootSettings, resolve
-from troubleshoot.signal import collect_signal
-from troubleshoot.tiers import ProviderFactory, default_provider
+from troubleshoot.providers import ProviderFactory
+from troubleshoot.signal import FailureSignal, collect_signal
 
 log = logging.getLogger("agenthub.troubleshoot")
 
@@ -105,20 +105,12 @@ async def diagnose_execution(
     *,
     knobs: TroubleshootKnobs | None = None,
     environ: Mapping[str, str] | None = None,
-    providers: ProviderFactory = default_provider,
+    providers: ProviderFactory | None = None,
     record_event: bool = True,
 ) -> Diagnosis:
     """Diagnose one failed execution of `hub`'s store. Raises ExecutionNotFound or NotDiagnosable;
     model tiers that fail are recorded in the diagnosis, never raised."""
-    record = await hub.store.get(execution_id)
-    if record is None:
-        raise ExecutionNotFound(f"no execution {execution_id!r}")
-    error = (record.envelope or {}).get("error")
-    if not record.status.finished:
-        raise NotDiagnosable(f"execution {record.id} is still {record.status.value}")
-    if not error:
-        raise NotDiagnosable(f"execution {record.id} {record.status.value}; there is no failure to diagnose")
-    entry = hub.catalog.get(record.playbook_path, record.playbook_version)
+    record, entry = await _failed(hub, execution_id)
     settings = settings_for(record, entry, server=hub.config.troubleshoot, knobs=knobs, environ=environ)
     keychain = await asyncio.to_thread(_keychain, entry)  # may read secret files
     scrubber = Scrubber(keychain.values())
@@ -132,3 +124,24 @@ async def diagnose_execution(
         ))
         await hub.store.flush()
     return diagnosis
+
+
+async def _failed(hub: HubParts, execution_id: str) -> tuple[Any, Any]:
+    """(record, catalog entry) of a finished, failed execution, or ExecutionNotFound / NotDiagnosable."""
+    record = await hub.store.get(execution_id)
+    if record is None:
+        raise ExecutionNotFound(f"no execution {execution_id!r}")
+    error = (record.envelope or {}).get("error")
+    if not record.status.finished:
+        raise NotDiagnosable(f"execution {record.id} is still {record.status.value}")
+    if not error:
+        raise NotDiagnosable(f"execution {record.id} {record.status.value}; there is no failure to diagnose")
+    return record, hub.catalog.get(record.playbook_path, record.playbook_version)
+
+
+async def failure_signal(hub: HubParts, execution_id: str) -> FailureSignal:
+    """The redacted failure signal of a stored failed execution (what `troubleshoot capture`
+    stores): the run's keychain values masked, then every token shape."""
+    record, entry = await _failed(hub, execution_id)
+    keychain = await asyncio.to_thread(_keychain, entry)
+    return await collect_signal(hub.store, record, scrubber=Scrubber(keychain.values()))

@@ -217,7 +217,7 @@ def _infra_code(s: FailureSignal) -> RuleVerdict | None:
 _DNS = r"name or service not known|nodename nor servname|getaddrinfo|temporary failure in name resolution|no address associated|name resolution|could not resolve|gaierror|nxdomain"
 _REFUSED = r"connection refused|econnrefused|connectionrefusederror|errno 111|actively refused|all connection attempts failed"
 _TLS = r"certificate|ssl|tls|handshake"
-_NET = r"connection reset|econnreset|network is unreachable|no route to host|broken pipe|remoteprotocolerror|server disconnected|connection aborted"
+_NET = r"connection reset|econnreset|connectionerror|closed the (?:stream|connection)|connection closed|network is unreachable|no route to host|broken pipe|remoteprotocolerror|server disconnected|connection aborted"
 
 
 def _connection(s: FailureSignal) -> RuleVerdict | None:

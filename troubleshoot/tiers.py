@@ -10,7 +10,6 @@ judged on its own (NoETL fed the first pass to the second, which then mostly agr
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Protocol
 
 from pydantic import BaseModel, ValidationError
@@ -53,6 +52,8 @@ class TierAnswer(BaseModel):
 
 class Tier(Protocol):
     name: TierName
+    judge: tuple[str, str, str] | None
+    """Who answers (provider, base URL, model) for a model tier; None for the rule tier."""
 
     async def ask(self, signal: FailureSignal, *, timeout: float) -> TierAnswer: ...
 
@@ -61,6 +62,7 @@ class RuleTier:
     """The deterministic tier, as a `Tier`. Its "no rule matched" is an answer of `unknown`."""
 
     name: TierName = "rules"
+    judge = None
 
     async def ask(self, signal: FailureSignal, *, timeout: float = 0.0) -> TierAnswer:
         started = time.perf_counter()
@@ -79,9 +81,10 @@ class RuleTier:
 class ModelTier:
     """A model tier: one provider, the shared prompt and schema, and the answer check."""
 
-    def __init__(self, name: TierName, provider: LlmProvider) -> None:
+    def __init__(self, name: TierName, provider: LlmProvider, judge: tuple[str, str, str] | None = None) -> None:
         self.name = name
         self.provider = provider
+        self.judge = judge
 
     async def ask(self, signal: FailureSignal, *, timeout: float) -> TierAnswer:
         started = time.monotonic()
@@ -93,7 +96,7 @@ class ModelTier:
             return TierAnswer(answer=None, run=run)
         run = TierRun(
             tier=self.name, outcome=result.outcome, latency=result.latency, tokens_in=result.tokens_in,
-            tokens_out=result.tokens_out, model=result.model, detail=result.detail,
+            tokens_out=result.tokens_out, model=result.model, detail=result.detail, mode=result.mode,
         )
         if result.answer is None:
             return TierAnswer(answer=None, run=run)
@@ -109,19 +112,3 @@ class ModelTier:
 
     async def aclose(self) -> None:
         await self.provider.aclose()
-
-
-ProviderFactory = Callable[[TierName, str, "str | None"], LlmProvider]
-"""(tier, model, api_key) -> a provider; the cascade's seam for tests and the eval."""
-
-
-def default_provider(tier: TierName, model: str, api_key: str | None) -> LlmProvider:
-    """Real providers on the endpoints the environment names (OLLAMA_HOST, OPENAI_BASE_URL)."""
-    if tier == "ollama":
-        from bridges.llm.ollama_provider import OllamaProvider
-
-        return OllamaProvider(model)
-    from bridges.llm.openai_provider import OpenAIProvider
-
-    return OpenAIProvider(model, api_key=api_key, schema_name="diagnosis")
-

@@ -8,8 +8,10 @@ its library's errors into an `outcome` string here and the caller never needs a 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
+from enum import Enum
 from typing import Any, Protocol
 
 import jsonschema
@@ -45,6 +47,7 @@ class LlmResult(BaseModel):
     tokens_in: int | None = None
     tokens_out: int | None = None
     model: str | None = None
+    mode: str | None = Field(default=None, description="The structured-output mode the answer was asked in.")
     detail: str | None = Field(default=None, description="Why there is no answer (short, for humans).")
 
     @property
@@ -81,18 +84,87 @@ class LlmProvider(Protocol):
     async def aclose(self) -> None: ...
 
 
-def parse_answer(text: str | None, schema: dict[str, Any]) -> tuple[dict[str, Any] | None, str, str | None]:
+class OutputMode(str, Enum):
+    """How a server is asked for structured output, strongest first. A server that refuses one
+    mode is asked with the next, and the provider remembers what worked (`ModeMemory`)."""
+
+    JSON_SCHEMA = "json_schema"
+    """The schema itself constrains decoding (OpenAI `response_format: json_schema`, Ollama `format: {schema}`)."""
+    JSON_OBJECT = "json_object"
+    """Any JSON object is enforced; the schema rides in the prompt (`json_object`, Ollama `format: json`)."""
+    TEXT = "text"
+    """Nothing enforced; the schema rides in the prompt and the JSON is extracted from the reply."""
+
+    def weaker(self) -> OutputMode | None:
+        order = list(OutputMode)
+        index = order.index(self)
+        return order[index + 1] if index + 1 < len(order) else None
+
+
+class ModeMemory:
+    """What each server accepted, keyed by (provider, base URL, model): so the negotiation (a
+    refused request costs a round trip) happens once per server, not once per diagnosis. One
+    lives as long as its owner (the hub's provider factory); nothing is kept at module level."""
+
+    def __init__(self) -> None:
+        self._modes: dict[tuple[str, str, str], OutputMode] = {}
+
+    def get(self, key: tuple[str, str, str]) -> OutputMode:
+        return self._modes.get(key, OutputMode.JSON_SCHEMA)
+
+    def downgrade(self, key: tuple[str, str, str], to: OutputMode) -> None:
+        current = self.get(key)
+        if list(OutputMode).index(to) > list(OutputMode).index(current):
+            self._modes[key] = to
+
+    def snapshot(self) -> dict[str, str]:
+        return {" ".join(k): m.value for k, m in self._modes.items()}
+
+
+def schema_instructions(system: str, schema: dict[str, Any]) -> str:
+    """The system prompt with the schema spelled out, for servers that do not take it as a parameter."""
+    return (system + "\n\nAnswer with only one JSON object (no prose, no code fence) that fits this JSON Schema:\n"
+            + json.dumps(schema, ensure_ascii=False))
+
+
+_FORMAT_REFUSAL = re.compile(r"(?i)response_format|json_schema|json_object|'text'|\bschema\b|grammar|\bformat\b")
+
+
+def refuses_format(status: int | None, message: str) -> bool:
+    """Whether an error reply is a server refusing the structured-output parameter (llama.cpp's
+    server: HTTP 500 "Input should be 'text' or 'json_object'"), not a failure of the model."""
+    return status in (400, 404, 415, 422, 500, 501) and bool(_FORMAT_REFUSAL.search(message))
+
+
+def extract_json(text: str) -> dict[str, Any] | None:
+    """The first JSON object inside prose or a code fence (a model that ignored the format)."""
+    decoder = json.JSONDecoder()
+    for match in re.finditer(r"\{", text):
+        try:
+            value, _ = decoder.raw_decode(text, match.start())
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def parse_answer(
+    text: str | None, schema: dict[str, Any], *, lenient: bool = False
+) -> tuple[dict[str, Any] | None, str, str | None]:
     """(answer, outcome, detail) for a model's raw text: one JSON object that fits the schema.
 
-    No fence-stripping or brace-hunting: both providers constrain the output to the schema, so
-    anything else is a broken answer and must count as none (NoETL's lenient parse let half
-    answers through as "diagnoses")."""
+    Strict unless `lenient`: a reply under a schema-constrained mode must be the object itself.
+    Lenient (a server that took no format, or ignored it) also takes the first object found in
+    prose; either way the object must fit the schema, so a half answer never passes as one."""
     if not text or not text.strip():
         return None, Outcome.MALFORMED, "empty reply"
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        return None, Outcome.MALFORMED, f"not JSON: {exc.msg} at {exc.pos}"
+        value = extract_json(text) if lenient else None
+        if value is None:
+            return None, Outcome.MALFORMED, f"not JSON: {exc.msg} at {exc.pos}"
     if not isinstance(value, dict):
         return None, Outcome.MALFORMED, f"a JSON {type(value).__name__}, not an object"
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(value), key=lambda e: list(e.path))

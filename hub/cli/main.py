@@ -13,7 +13,7 @@ from hub.cli.inspect import cmd_cancel, cmd_catalog, cmd_executions
 from hub.cli.run import cmd_run
 from hub.cli import loop
 from hub.cli.servers import cmd_serve, cmd_stdio, cmd_token
-from hub.cli.troubleshoot import cmd_diagnose, cmd_troubleshoot
+from hub.cli.troubleshoot import add_troubleshoot_commands, cmd_diagnose, cmd_troubleshoot
 from hub.config import HubConfig
 from hub.contract.records import ExecutionStatus
 
@@ -96,30 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     token_new.add_argument("--tokens-file", type=Path, help="append the entry to this file (else print it)")
     token_new.add_argument("--expires-in", type=float, metavar="SECONDS", help="the token stops working after")
 
-    diagnose = commands.add_parser("diagnose", parents=[common],
-                                   help="diagnose a failed execution (rules, then Ollama, then OpenAI if unsure)")
-    diagnose.add_argument("id", metavar="EXECUTION_ID")
-    diagnose.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
-    _troubleshoot_knobs(diagnose)
-    trouble = commands.add_parser("troubleshoot", parents=[common], help="the troubleshoot agent: evaluation")
-    trouble_cmds = trouble.add_subparsers(dest="troubleshoot_command", required=True, metavar="ACTION")
-    evaluate = trouble_cmds.add_parser("eval", parents=[common],
-                                       help="accuracy, escalation, calibration, latency of each tier and the cascade")
-    evaluate.add_argument("corpus", nargs="?", type=Path, help="JSON lines of labelled failures (default: the bundled corpus)")
-    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
-    evaluate.add_argument("--tiers", default="rules,ollama,openai", help="tiers to ask (comma-separated; rules always)")
-    evaluate.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per model call (default 30)")
-    evaluate.add_argument("--concurrency", type=int, default=1, help="model calls in flight per tier (default 1)")
-    _troubleshoot_knobs(evaluate)
+    add_troubleshoot_commands(commands, common)
     return parser
-
-
-def _troubleshoot_knobs(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--ollama-model", help="local model (default from config, else gemma2:2b)")
-    parser.add_argument("--openai-model", help="OpenAI model (default from config, else gpt-4o-mini)")
-    parser.add_argument("--threshold", type=float, help="escalate below this pooled confidence (default 0.7)")
-    parser.add_argument("--escalate-to", choices=["openai", "none"], help="escalation target (default openai)")
-    parser.add_argument("--budget", type=float, metavar="SECONDS", help="for the whole diagnosis (default 20)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -50,6 +50,8 @@ class LlmServer:
         self.headers: list[dict[str, str]] = []
         self._script: list[Reply] = [Reply(status=500, error="nothing scripted")]
         self.responder: Callable[[dict[str, Any]], Reply] | None = None
+        self.refuse: set[str] = set()
+        """Structured-output forms this server refuses: json_schema, json_object (and text)."""
         self._lock = threading.Lock()
         server = self
 
@@ -74,6 +76,13 @@ class LlmServer:
                 expected = "/api/chat" if server.kind == "ollama" else "/v1/chat/completions"
                 if self.path.split("?")[0] != expected:
                     self._json(404, {"error": f"no route {self.path}"})
+                    return
+                refusal = server._refusal(body)
+                if refusal is not None:
+                    with server._lock:
+                        server.requests.append(body)
+                        server.headers.append(dict(self.headers))
+                    self._json(*refusal)
                     return
                 reply = server._next(body, dict(self.headers))
                 if reply.delay:
@@ -106,6 +115,20 @@ class LlmServer:
         self.url = f"http://127.0.0.1:{port}"
         self.base_url = self.url + ("/v1" if kind == "openai" else "")
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def _refusal(self, body: dict[str, Any]) -> tuple[int, Any] | None:
+        """The error a server that does not take this structured-output form answers with: the
+        words of llama-cpp-python's server (HTTP 500) and of an older Ollama (HTTP 400)."""
+        if self.kind == "openai":
+            kind = (body.get("response_format") or {}).get("type", "text")
+            if kind in self.refuse:
+                return 500, {"error": {"message": f"[{{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+                                                  f"'msg': \"Input should be 'text' or 'json_object'\", 'input': '{kind}'}}]",
+                                       "type": "internal_server_error", "code": None}}
+            return None
+        fmt = body.get("format")
+        kind = "json_schema" if isinstance(fmt, dict) else ("json_object" if fmt == "json" else "text")
+        return (400, {"error": f"invalid format: {kind} is not supported"}) if kind in self.refuse else None
 
     def script(self, *replies: Reply) -> None:
         with self._lock:
@@ -187,3 +210,23 @@ def scripted_model(labels: dict[str, str], *, accuracy: float, confidence: float
         return answer(wrong, wrong_confidence, f"scripted: {wrong}")
 
     return respond
+
+
+def trusted_profile(provider: str, base_url: str, model: str, trust: float, directory: Any) -> Any:
+    """Write a calibration profile saying a model's observed accuracy is `trust` times its stated
+    confidence, in every category alike (1000 answers per step, so smoothing is negligible): the
+    scenario tests' way of saying "this scripted model is known to be that good". Real profiles
+    come from `agenthub troubleshoot calibrate` (tested on its own)."""
+    from troubleshoot.calibration import CalibrationProfile, Step, Tally, write_profile
+    from troubleshoot.categories import Category
+
+    n = 1000
+    steps = [Step(low=level / 20, high=level / 20, n=n, right=round(trust * level / 20 * n)) for level in range(1, 21)]
+    said = [c.value for c in Category if c is not Category.UNKNOWN]
+    profile = CalibrationProfile(
+        provider=provider, base_url=base_url.rstrip("/"), model=model, created_at="2026-01-01T00:00:00+00:00",
+        corpus="synthetic", cases=n * 20, answered=n * 20, accuracy=round(trust * 0.525, 4),
+        precision={c: Tally(n=n * 20, right=round(trust * 0.525 * n * 20)) for c in said},
+        steps=steps, category_steps={c: steps for c in said},
+    )
+    return write_profile(profile, directory)

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from llm_servers import LlmServer, answer, closed_port_url, scripted_model
+from conftest import ESCALATION_TRUST, LOCAL_TRUST
+from llm_servers import LlmServer, answer, closed_port_url, scripted_model, trusted_profile
 
 from troubleshoot.eval import DEFAULT_CORPUS, load_corpus
 
@@ -37,12 +38,22 @@ def agenthub(*args: str, tmp: Path, env: dict[str, str] | None = None, timeout: 
                           capture_output=True, text=True, timeout=timeout)
 
 
-def llm_env(ollama: LlmServer | None, openai: LlmServer | None) -> dict[str, str]:
-    return {
+def llm_env(ollama: LlmServer | None, openai: LlmServer | None, calibrated_in: Path | None = None) -> dict[str, str]:
+    """The clients pointed at the servers (a closed port for None); with `calibrated_in`, the
+    default models on them calibrated as well-behaved there (conftest's trust figures)."""
+    env = {
         "OLLAMA_HOST": ollama.url if ollama else closed_port_url(),
         "OPENAI_BASE_URL": openai.base_url if openai else closed_port_url() + "/v1",
         "OPENAI_API_KEY": "sk-test-cli-0000000000000000",
     }
+    if calibrated_in is not None:
+        folder = calibrated_in / "calibration"
+        if ollama:
+            trusted_profile("ollama", ollama.url, "gemma2:2b", LOCAL_TRUST, folder)
+        if openai:
+            trusted_profile("openai", openai.base_url, "gpt-4o-mini", ESCALATION_TRUST, folder)
+        env["AGENTHUB_TROUBLESHOOT_CALIBRATION_DIR"] = str(folder)
+    return env
 
 
 def failed_execution(tmp: Path) -> str:
@@ -59,7 +70,7 @@ def test_diagnose_prints_the_diagnosis_and_records_it(tmp_path: Path, ollama_ser
     execution_id = failed_execution(tmp_path)
     ollama_server.script(answer("tool_error", 0.9, "Step total reads the key 'total' from an empty dict.",
                                 "Return a default when the key is missing."))
-    env = llm_env(ollama_server, openai_server)
+    env = llm_env(ollama_server, openai_server, calibrated_in=tmp_path)
     shown = agenthub("diagnose", execution_id[:13], tmp=tmp_path, env=env)
     assert shown.returncode == 0, shown.stderr
     assert f"diagnosis of {execution_id} (boom)" in shown.stdout

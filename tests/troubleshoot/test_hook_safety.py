@@ -287,7 +287,7 @@ async def test_a_raising_tier_is_recorded_and_the_error_kept(hub, write_playbook
             raise RuntimeError("close bug too")
 
     h = await hub()
-    h.troubleshoot.providers = lambda tier, model, key: Exploding()
+    h.troubleshoot.providers = lambda spec: Exploding()
     envelope = await h.engine.run("boom", {})
     d = envelope.error.diagnosis
     assert envelope.error.code == "PYTHON_ERROR" and envelope.error.message == "KeyError: 'total'"
