@@ -230,3 +230,32 @@ def trusted_profile(provider: str, base_url: str, model: str, trust: float, dire
         steps=steps, category_steps={c: steps for c in said},
     )
     return write_profile(profile, directory)
+
+
+class RememberingProviders:
+    """The real provider factory, asking each server once per distinct request and replaying the
+    answer after: for runs that put the same corpus to a deterministic model several times (the
+    acceptance rule's 18 evaluations, the real model's calibrated and uncalibrated reports)."""
+
+    def __init__(self) -> None:
+        from troubleshoot.providers import Providers
+
+        self._real = Providers()
+        self._seen: dict[Any, Any] = {}
+
+    def __call__(self, spec: Any) -> Any:
+        real, seen = self._real(spec), self._seen
+
+        class Remembered:
+            name, model = real.name, real.model
+
+            async def complete(self, system: str, user: str, schema: dict[str, Any], *, timeout: float) -> Any:
+                key = (spec.judge, user)
+                if key not in seen:
+                    seen[key] = await real.complete(system, user, schema, timeout=timeout)
+                return seen[key]
+
+            async def aclose(self) -> None:
+                await real.aclose()
+
+        return Remembered()

@@ -12,11 +12,9 @@ from itertools import product
 from pathlib import Path
 
 import pytest
-from llm_servers import LlmServer, scripted_model
+from llm_servers import LlmServer, RememberingProviders, scripted_model
 
-from bridges.llm.base import LlmResult
 from troubleshoot.calibration import Profiles
-from troubleshoot.providers import Providers, ProviderSpec
 from troubleshoot.categories import Category
 from troubleshoot.eval import calibrate, evaluate, load_corpus
 from troubleshoot.settings import TroubleshootSettings
@@ -39,32 +37,6 @@ def cases():  # type: ignore[no-untyped-def]
     return load_corpus()
 
 
-class _Remembering:
-    """The real provider factory, asking each server once per distinct request: the scripted
-    models are deterministic, so the 18 evaluations below replay what the servers answered."""
-
-    def __init__(self) -> None:
-        self._real = Providers()
-        self._seen: dict[tuple[tuple[str, str, str], str], LlmResult] = {}
-
-    def __call__(self, spec: ProviderSpec):  # type: ignore[no-untyped-def]
-        real, seen = self._real(spec), self._seen
-
-        class Remembered:
-            name, model = real.name, real.model
-
-            async def complete(self, system: str, user: str, schema: dict, *, timeout: float) -> LlmResult:  # type: ignore[type-arg]
-                key = (spec.judge, user)
-                if key not in seen:
-                    seen[key] = await real.complete(system, user, schema, timeout=timeout)
-                return seen[key]
-
-            async def aclose(self) -> None:
-                await real.aclose()
-
-        return Remembered()
-
-
 def _settings(ollama: LlmServer, openai: LlmServer, calibration: Path) -> TroubleshootSettings:
     return TroubleshootSettings(enabled=True, local_base_url=ollama.url, escalation_base_url=openai.base_url,
                                 calibration_dir=str(calibration))
@@ -79,7 +51,7 @@ async def test_the_cascade_is_never_below_the_rules(cases, ollama_server, openai
         openai_server.responder = _model(labels, remote_name, "remote")
         folder = tmp_path / f"{local_name}-{remote_name}"
         settings = _settings(ollama_server, openai_server, folder)
-        remembering = _Remembering()
+        remembering = RememberingProviders()
         written = await calibrate(cases, settings, concurrency=8, corpus="bundled", providers=remembering)
         assert [p is not None for p, _, _ in written] == [True, True]
         for tiers, calibrated in product(TIER_SETS, (False, True)):
