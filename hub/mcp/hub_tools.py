@@ -137,7 +137,7 @@ HUB_TOOLS.append(types.Tool(
     ),
     input_schema=_object({
         "execution_id": _ID,
-        "escalate_to": {"enum": ["openai", "none"], "description": "Override the configured escalation target."},
+        "escalate_to": {"enum": ["openai", "claude", "none"], "description": "Override the configured escalation target."},
         "budget": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_WAIT,
                    "description": "Seconds for the whole diagnosis (default: the configured budget)."},
     }, ["execution_id"]),
