@@ -13,6 +13,8 @@ from catalog.watch import DEFAULT_INTERVAL, watcher_for
 from hub.config import HubConfig
 from hub.engine.executions import Engine, EngineSettings
 from hub.engine.kinds.registry import StepKinds
+from catalog.versions import VersionLedger
+from hub.contract.store import EventStore
 from hub.store.sqlite_ledger import SqliteLedger
 from hub.store.sqlite import SqliteEventStore
 from troubleshoot.hook import TroubleshootHook
@@ -20,11 +22,22 @@ from troubleshoot.hook import TroubleshootHook
 log = logging.getLogger("agenthub")
 
 
+def open_store(config: HubConfig) -> tuple[EventStore, VersionLedger]:
+    """The store and version ledger the config names: SQLite (the embedded default) or PostgreSQL
+    (imported only then, so the default install needs no driver)."""
+    if config.uses_postgres:
+        from hub.store.postgres import PostgresEventStore
+        from hub.store.postgres_ledger import PostgresLedger
+
+        dsn = str(config.db)
+        return PostgresEventStore(dsn), PostgresLedger(dsn)
+    return SqliteEventStore(config.db), SqliteLedger(config.db)
+
+
 class Hub:
     def __init__(self, config: HubConfig) -> None:
         self.config = config
-        self.store = SqliteEventStore(config.db)
-        self.ledger = SqliteLedger(config.db)
+        self.store, self.ledger = open_store(config)
         self.kinds = StepKinds.builtin(mcp_servers=lambda name: self.catalog.mcp_server(name))
         self.catalog = Catalog(config.catalog, ledger=self.ledger, tool_kinds=self.kinds.tool_specs())
         self.troubleshoot = TroubleshootHook(self.store, server=config.troubleshoot)

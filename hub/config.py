@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from catalog.model import TroubleshootKnobs
 
@@ -18,7 +18,10 @@ DEFAULT_DB = Path(".agenthub") / "agenthub.db"
 
 class HubConfig(BaseModel):
     catalog: Path = Field(default=DEFAULT_CATALOG, description="Catalog directory (AGENTHUB_CATALOG).")
-    db: Path = Field(default=DEFAULT_DB, description="SQLite database file (AGENTHUB_DB).")
+    db: Path | str = Field(
+        default=DEFAULT_DB,
+        description="The store (AGENTHUB_DB): a SQLite file (the embedded default), or a postgresql:// URL.",
+    )
     max_depth: int = Field(default=8, ge=0, description="Sub-run nesting limit (AGENTHUB_MAX_DEPTH).")
     default_timeout: float | None = Field(
         default=None, gt=0, description="Deadline for playbooks without `timeout:` (AGENTHUB_DEFAULT_TIMEOUT)."
@@ -41,6 +44,26 @@ class HubConfig(BaseModel):
         description="Server-wide troubleshoot defaults, the lowest settings layer below the playbooks' "
         "`on_failure` and AGENTHUB_AUTO_TROUBLESHOOT (AGENTHUB_TROUBLESHOOT_CONFIG, a JSON object).",
     )
+
+    @field_validator("db", mode="before")
+    @classmethod
+    def _db_path_or_url(cls, value: object) -> object:
+        """A postgresql:// URL stays text (a Path would fold its `//`); anything else is a file."""
+        if isinstance(value, str) and not value.startswith(("postgresql://", "postgres://")):
+            return Path(value)
+        return value
+
+    @property
+    def uses_postgres(self) -> bool:
+        return isinstance(self.db, str)
+
+    @property
+    def db_display(self) -> str:
+        """The store for messages: the file, or the URL without its credentials."""
+        if isinstance(self.db, str):
+            scheme, _, rest = self.db.partition("://")
+            return f"{scheme}://{rest.rpartition('@')[2]}"
+        return str(self.db)
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> HubConfig:

@@ -115,7 +115,7 @@ async def cmd_executions(args: argparse.Namespace, config: HubConfig) -> int:
             return EXIT_OK
         record = await store.get(args.id)
         if record is None:
-            raise UsageError(f"no execution {args.id!r} in {config.db}")
+            raise UsageError(f"no execution {args.id!r} in {config.db_display}")
         events = await store.events(record.id)
         children = await store.list(parent_id=record.id, limit=1000)
         if args.json:
@@ -134,7 +134,7 @@ async def cmd_cancel(args: argparse.Namespace, config: HubConfig) -> int:
     async with closing(hub):
         record = await hub.store.get(args.id)
         if record is None:
-            raise UsageError(f"no execution {args.id!r} in {config.db}")
+            raise UsageError(f"no execution {args.id!r} in {config.db_display}")
         if record.status.finished:
             print(f"{record.id} already {record.status.value}")
             return EXIT_ERROR

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from hub.cli.common import EXIT_USAGE, UsageError
+from hub.cli.db import cmd_db
 from hub.cli.inspect import cmd_cancel, cmd_catalog, cmd_executions
 from hub.cli.run import cmd_run
 from hub.cli import loop
@@ -22,8 +23,9 @@ def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--catalog", type=Path, default=argparse.SUPPRESS,
                         help="catalog directory (env AGENTHUB_CATALOG, default playbooks/)")
-    common.add_argument("--db", type=Path, default=argparse.SUPPRESS,
-                        help="SQLite database (env AGENTHUB_DB, default .agenthub/agenthub.db)")
+    common.add_argument("--db", default=argparse.SUPPRESS,
+                        help="the store: a SQLite file or a postgresql:// URL "
+                             "(env AGENTHUB_DB, default .agenthub/agenthub.db)")
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging")
     return common
 
@@ -73,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("id", metavar="ID")
     cancel.add_argument("--wait", type=float, default=5.0, help="seconds to wait for it to stop")
 
+    db = commands.add_parser("db", parents=[common], help="the store's schema")
+    db_cmds = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_cmds.add_parser("migrate", parents=[common], help="create or upgrade the store's schema, then exit")
+
     stdio = commands.add_parser("stdio", parents=[common],
                                 help="serve the catalog as MCP tools over stdin/stdout (for IDE clients)")
     stdio.add_argument("--page-size", type=int, metavar="N",
@@ -117,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         "catalog": cmd_catalog,
         "executions": cmd_executions,
         "cancel": cmd_cancel,
+        "db": cmd_db,
         "stdio": cmd_stdio,
         "serve": cmd_serve,
         "token": cmd_token,

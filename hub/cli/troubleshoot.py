@@ -87,7 +87,7 @@ async def cmd_diagnose(args: argparse.Namespace, config: HubConfig) -> int:
         try:
             diagnosis = await diagnose_execution(hub, args.id, knobs=knobs, providers=hub.troubleshoot.providers)
         except ExecutionNotFound:
-            raise UsageError(f"no execution {args.id!r} in {config.db}") from None
+            raise UsageError(f"no execution {args.id!r} in {config.db_display}") from None
         except NotDiagnosable as exc:
             print(f"agenthub: {exc}", file=sys.stderr)
             return EXIT_ERROR

@@ -1,4 +1,5 @@
-"""The durable version ledger on real SQLite files, with two processes racing for numbers."""
+"""The durable version ledger on both backends (SQLite files, PostgreSQL databases), with two
+processes racing for numbers."""
 
 from __future__ import annotations
 
@@ -12,19 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from hub.store.sqlite_ledger import SqliteLedger
-from hub.store.sqlite import SqliteEventStore
+from tests.store.backends import Backend
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def ledger(tmp_path: Path):
-    with SqliteLedger(tmp_path / "state" / "hub.db") as led:
+def ledger(backend: Backend):
+    with backend.ledger() as led:
         yield led
 
 
-def test_same_content_same_version_new_content_next(ledger: SqliteLedger) -> None:
+def test_same_content_same_version_new_content_next(ledger) -> None:
     assert ledger.record("demo/a.yaml", "v: 1") == 1
     assert ledger.record("demo/a.yaml", "v: 1") == 1
     assert ledger.record("demo/a.yaml", "v: 2") == 2
@@ -37,7 +37,7 @@ def test_same_content_same_version_new_content_next(ledger: SqliteLedger) -> Non
     assert ledger.versions("demo/none.yaml") == []
 
 
-def test_content_round_trip(ledger: SqliteLedger) -> None:
+def test_content_round_trip(ledger) -> None:
     text = "name: hi\nsteps:\n  - name: ünïcode ✓\n"
     version = ledger.record("p.yaml", text)
     assert ledger.content("p.yaml", version) == text
@@ -45,27 +45,26 @@ def test_content_round_trip(ledger: SqliteLedger) -> None:
     assert ledger.content("other.yaml", version) is None
 
 
-def test_numbers_survive_reopening_and_share_the_store_file(tmp_path: Path) -> None:
-    path = tmp_path / "hub.db"
-    with SqliteLedger(path) as first:
+def test_numbers_survive_reopening_and_share_the_store_file(backend: Backend) -> None:
+    with backend.ledger() as first:
         assert first.record("p.yaml", "a") == 1
         assert first.record("p.yaml", "b") == 2
 
     import asyncio
 
     async def use_store() -> None:
-        async with SqliteEventStore(path) as store:
+        async with backend.store() as store:
             assert await store.list() == []
 
     asyncio.run(use_store())
-    with SqliteLedger(path) as second:
+    with backend.ledger() as second:
         assert second.record("p.yaml", "b") == 2
         assert second.record("p.yaml", "c") == 3
         assert second.content("p.yaml", 1) == "a"
 
 
-def test_closed_ledger_refuses_and_close_is_idempotent(tmp_path: Path) -> None:
-    led = SqliteLedger(tmp_path / "hub.db")
+def test_closed_ledger_refuses_and_close_is_idempotent(backend: Backend) -> None:
+    led = backend.ledger()
     led.close()
     led.close()
     with pytest.raises(RuntimeError):
@@ -75,10 +74,10 @@ def test_closed_ledger_refuses_and_close_is_idempotent(tmp_path: Path) -> None:
 CHILD = textwrap.dedent(
     """
     import json, os, sys, time
-    from hub.store.sqlite_ledger import SqliteLedger
+    from tests.store.backends import Backend
 
-    path, name, go = sys.argv[1], sys.argv[2], sys.argv[3]
-    ledger = SqliteLedger(path)
+    kind, path, name, go = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+    ledger = Backend(kind, path).ledger()
     while not os.path.exists(go):
         time.sleep(0.001)
     got = {}
@@ -90,13 +89,14 @@ CHILD = textwrap.dedent(
 )
 
 
-def test_two_processes_recording_at_once_get_distinct_numbers(tmp_path: Path) -> None:
-    path, go = tmp_path / "hub.db", tmp_path / "go"
-    SqliteLedger(path).close()  # the schema exists before the race
+def test_two_processes_recording_at_once_get_distinct_numbers(backend: Backend, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    with backend.ledger() as first:
+        assert first.versions("race.yaml") == []  # the schema exists before the race
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     children = [
         subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(path), name, str(go)],
+            [sys.executable, "-c", CHILD, backend.name, backend.where, name, str(go)],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         for name in ("left", "right")
@@ -115,7 +115,7 @@ def test_two_processes_recording_at_once_get_distinct_numbers(tmp_path: Path) ->
     numbers = {**left, **right}
     assert len(numbers) == 120
     assert sorted(numbers.values()) == list(range(1, 121))  # distinct and gap-free
-    with SqliteLedger(path) as ledger:
+    with backend.ledger() as ledger:
         assert ledger.versions("race.yaml") == list(range(1, 121))
         for content, version in numbers.items():
             assert ledger.content("race.yaml", version) == content
