@@ -38,6 +38,11 @@ class HttpConfig(BaseModel):
     timeout: float = Field(default=30.0, gt=0, description="Per request, seconds.")
     follow_redirects: bool = True
     response: Literal["auto", "json", "text"] = "auto"
+    idempotency_key: bool = Field(
+        default=False,
+        description="Send an `Idempotency-Key` header, stable per step attempt: a run resumed after its "
+        "worker died repeats the interrupted request with the same key.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -87,11 +92,14 @@ class HttpKind:
             timeout = max(min(timeout, remaining), 0.001)
         query = {k: _query_value(v) for k, v in config.query.items() if v is not None}
         target = f"{config.method} {_display_url(config.url)}"
+        headers = config.headers
+        if config.idempotency_key and not any(k.lower() == "idempotency-key" for k in headers):
+            headers = {**headers, "Idempotency-Key": call.idempotency_key}
         try:
             response = await self._http().request(
                 config.method,
                 config.url,
-                headers=config.headers,
+                headers=headers,
                 params=query,
                 json=config.json_body if config._given("json") else None,
                 content=config.body,

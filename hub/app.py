@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -15,6 +16,8 @@ from hub.engine.executions import Engine, EngineSettings
 from hub.engine.kinds.registry import StepKinds
 from catalog.versions import VersionLedger
 from hub.contract.store import EventStore
+from hub.queue.node import QueueNode
+from hub.queue.settings import QueueSettings
 from hub.store.sqlite_ledger import SqliteLedger
 from hub.store.sqlite import SqliteEventStore
 from troubleshoot.hook import TroubleshootHook
@@ -30,8 +33,17 @@ def open_store(config: HubConfig) -> tuple[EventStore, VersionLedger]:
         from hub.store.postgres_ledger import PostgresLedger
 
         dsn = str(config.db)
-        return PostgresEventStore(dsn), PostgresLedger(dsn)
+        # a cluster node never fails runs of dead processes on open: workers' runs are redelivered
+        return PostgresEventStore(dsn, recover_on_open=config.queue is None), PostgresLedger(dsn)
     return SqliteEventStore(config.db), SqliteLedger(config.db)
+
+
+def queue_settings(config: HubConfig) -> QueueSettings:
+    assert config.queue is not None
+    return QueueSettings(
+        url=config.queue, prefix=config.queue_prefix, ack_wait=config.queue_ack_wait,
+        max_deliver=config.queue_max_deliver, max_queue_depth=config.queue_depth,
+    )
 
 
 class Hub:
@@ -48,14 +60,24 @@ class Hub:
             EngineSettings(
                 max_depth=config.max_depth,
                 default_timeout=config.default_timeout,
-                max_concurrent=config.max_concurrent,
+                # in a cluster, workers bound their runs and front ends the queue's depth
+                max_concurrent=None if config.queue else config.max_concurrent,
             ),
             failure_hooks=[self.troubleshoot],
         )
         self.problems: list[Problem] = []
+        self.queue: QueueNode | None = None
+        """Set on a cluster node (`--queue`): runs and sub-runs are published as work."""
 
     async def open(self, *, load_catalog: bool = True) -> Hub:
         await self.store.open()
+        if self.config.queue:
+            try:
+                self.queue = await QueueNode.open(queue_settings(self.config), self.store, name="agenthub")
+            except BaseException:
+                await self.store.close()
+                raise
+            self.engine.remote = self.queue.dispatch
         if load_catalog:
             self.problems = await self.reload()
         return self
@@ -76,21 +98,38 @@ class Hub:
         """Reload the catalog whenever a playbook file is added, edited or removed, and await
         `on_change()` when the set of served playbooks changed (a broken edit changes nothing: the
         catalog keeps serving the previous version and the reload logs why). Runs until cancelled."""
-        async for files in watcher_for(self.config.catalog, self.config.watch, interval=interval).changes():
-            before = self.catalog.generation
-            log.info("catalog: %d file(s) changed, reloading", len(files))
-            await self.reload()
-            if self.catalog.generation == before:
-                continue
-            try:
+        peers = None
+        if self.queue is not None:  # a peer node saw a change: reload now and tell our clients
+
+            async def from_peer() -> None:
+                await self.reload()
                 await on_change()
-            except Exception:  # a failing subscriber must not stop the watching
-                log.exception("catalog change hook failed")
+
+            peers = await self.queue.on_peer_catalog_change(from_peer)
+        try:
+            async for files in watcher_for(self.config.catalog, self.config.watch, interval=interval).changes():
+                before = self.catalog.generation
+                log.info("catalog: %d file(s) changed, reloading", len(files))
+                await self.reload()
+                if self.catalog.generation == before:
+                    continue
+                if self.queue is not None:
+                    await self.queue.announce_catalog_change()
+                try:
+                    await on_change()
+                except Exception:  # a failing subscriber must not stop the watching
+                    log.exception("catalog change hook failed")
+        finally:
+            if peers is not None:
+                with contextlib.suppress(Exception):
+                    await peers.unsubscribe()
 
     async def aclose(self) -> None:
         try:
             await self.engine.aclose()
             await self.kinds.aclose()
+            if self.queue is not None:
+                await self.queue.close()
         finally:
             await self.store.close()
             self.ledger.close()

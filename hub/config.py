@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from catalog.model import TroubleshootKnobs
 
@@ -39,6 +39,26 @@ class HubConfig(BaseModel):
         "for mounts where events do not arrive (AGENTHUB_WATCH).",
     )
 
+    queue: str | None = Field(
+        default=None,
+        description="nats://host:port: run as a cluster node over NATS JetStream (AGENTHUB_QUEUE); needs a "
+        "postgresql:// store. None: the embedded default, executions run in this process.",
+    )
+    queue_prefix: str = Field(
+        default="agenthub", pattern=r"^[A-Za-z0-9_-]+$",
+        description="Names the stream, consumer and subjects of this cluster (AGENTHUB_QUEUE_PREFIX).",
+    )
+    queue_ack_wait: float = Field(
+        default=30.0, gt=0, description="Seconds of worker silence before a run is redelivered (AGENTHUB_QUEUE_ACK_WAIT)."
+    )
+    queue_max_deliver: int = Field(
+        default=5, ge=1, description="Deliveries of one run before it fails (AGENTHUB_QUEUE_MAX_DELIVER)."
+    )
+    queue_depth: int = Field(
+        default=10_000, ge=0,
+        description="Runs waiting for a worker above which a front end answers TOO_MANY_EXECUTIONS (AGENTHUB_QUEUE_DEPTH).",
+    )
+
     troubleshoot: TroubleshootKnobs = Field(
         default_factory=TroubleshootKnobs,
         description="Server-wide troubleshoot defaults, the lowest settings layer below the playbooks' "
@@ -52,6 +72,17 @@ class HubConfig(BaseModel):
         if isinstance(value, str) and not value.startswith(("postgresql://", "postgres://")):
             return Path(value)
         return value
+
+    @model_validator(mode="after")
+    def _queue_needs_a_shared_store(self) -> HubConfig:
+        if self.queue is not None and not self.uses_postgres:
+            raise ValueError(
+                f"--queue {self.queue} needs a PostgreSQL store (--db postgresql://...): front ends and "
+                f"workers on other machines share one store, and a SQLite file ({self.db}) cannot be shared"
+            )
+        if self.queue is not None and not self.queue.startswith(("nats://", "tls://")):
+            raise ValueError(f"--queue must be a nats:// URL, not {self.queue!r}")
+        return self
 
     @property
     def uses_postgres(self) -> bool:
@@ -78,6 +109,11 @@ class HubConfig(BaseModel):
             ("call_timeout", "AGENTHUB_CALL_TIMEOUT"),
             ("max_concurrent", "AGENTHUB_MAX_CONCURRENT"),
             ("watch", "AGENTHUB_WATCH"),
+            ("queue", "AGENTHUB_QUEUE"),
+            ("queue_prefix", "AGENTHUB_QUEUE_PREFIX"),
+            ("queue_ack_wait", "AGENTHUB_QUEUE_ACK_WAIT"),
+            ("queue_max_deliver", "AGENTHUB_QUEUE_MAX_DELIVER"),
+            ("queue_depth", "AGENTHUB_QUEUE_DEPTH"),
         ):
             if env.get(var):
                 values[field] = env[var]

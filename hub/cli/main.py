@@ -13,6 +13,7 @@ from hub.cli.db import cmd_db
 from hub.cli.inspect import cmd_cancel, cmd_catalog, cmd_executions
 from hub.cli.run import cmd_run
 from hub.cli import loop
+from hub.cli.worker import cmd_worker
 from hub.cli.servers import cmd_serve, cmd_stdio, cmd_token
 from hub.cli.troubleshoot import add_troubleshoot_commands, cmd_diagnose, cmd_troubleshoot
 from hub.config import HubConfig
@@ -26,6 +27,10 @@ def _common() -> argparse.ArgumentParser:
     common.add_argument("--db", default=argparse.SUPPRESS,
                         help="the store: a SQLite file or a postgresql:// URL "
                              "(env AGENTHUB_DB, default .agenthub/agenthub.db)")
+    common.add_argument("--queue", default=argparse.SUPPRESS, metavar="NATS_URL",
+                        help="run as a cluster node on NATS JetStream (env AGENTHUB_QUEUE); needs --db postgresql://")
+    common.add_argument("--queue-prefix", default=argparse.SUPPRESS, metavar="NAME",
+                        help="stream/subject prefix of this cluster (env AGENTHUB_QUEUE_PREFIX, default agenthub)")
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging")
     return common
 
@@ -79,6 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
     db_cmds = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_cmds.add_parser("migrate", parents=[common], help="create or upgrade the store's schema, then exit")
 
+    worker = commands.add_parser("worker", parents=[common],
+                                 help="run executions from the cluster's queue (needs --db postgresql:// and --queue)")
+    worker.add_argument("--max-concurrent", type=int, metavar="N",
+                        help="executions this worker runs at once (env AGENTHUB_MAX_CONCURRENT, default 64)")
+    worker.add_argument("--ack-wait", type=float, metavar="SECONDS",
+                        help="silence before a run is redelivered (env AGENTHUB_QUEUE_ACK_WAIT, default 30)")
+    worker.add_argument("--max-deliver", type=int, metavar="N",
+                        help="deliveries of one run before it fails (env AGENTHUB_QUEUE_MAX_DELIVER, default 5)")
+
     stdio = commands.add_parser("stdio", parents=[common],
                                 help="serve the catalog as MCP tools over stdin/stdout (for IDE clients)")
     stdio.add_argument("--page-size", type=int, metavar="N",
@@ -114,7 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
-        config = HubConfig.load(catalog=getattr(args, "catalog", None), db=getattr(args, "db", None))
+        config = HubConfig.load(
+            catalog=getattr(args, "catalog", None), db=getattr(args, "db", None),
+            queue=getattr(args, "queue", None), queue_prefix=getattr(args, "queue_prefix", None),
+        )
     except ValueError as exc:
         print(f"agenthub: bad configuration: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -124,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         "executions": cmd_executions,
         "cancel": cmd_cancel,
         "db": cmd_db,
+        "worker": cmd_worker,
         "stdio": cmd_stdio,
         "serve": cmd_serve,
         "token": cmd_token,

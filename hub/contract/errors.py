@@ -267,7 +267,12 @@ class ErrorCode(Enum):
     TOO_MANY_EXECUTIONS = (
         "agent.execution",
         True,
-        "The hub already runs its maximum of concurrent executions; nothing was started.",
+        "The hub already runs its maximum of concurrent executions (in a cluster: more runs than the configured queue depth wait for a worker); nothing was started.",
+    )
+    DELIVERY_EXHAUSTED = (
+        "agent.execution",
+        True,
+        "In a cluster, the run was handed to a worker the queue's `max_deliver` times and no worker finished it (each died or went silent).",
     )
     INTERNAL_ERROR = (
         "agent.execution",

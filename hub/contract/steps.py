@@ -8,6 +8,7 @@ step input in a `StepCall`, and returns the step's data (or a child `Envelope`),
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -74,6 +75,16 @@ class StepCall:
     template_context: Mapping[str, Any] = field(default_factory=dict)
     """The names the step's templates see. A kind that renders its own raw fields (SQL with bound
     parameters, shell-quoted commands) renders them against this, with its own finalize."""
+    iteration: int | None = None
+    """The loop item's index when the step loops."""
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable for this attempt of this step (and loop item) of this execution, across processes:
+        an attempt run again after its worker died (at-least-once) sends the same key, so a server
+        honouring `Idempotency-Key` can do the work once."""
+        where = f"{self.context.execution_id}/{self.step}/{'' if self.iteration is None else self.iteration}/{self.attempt}"
+        return hashlib.sha256(where.encode("utf-8")).hexdigest()[:32]
 
 
 class StepKind(Protocol):

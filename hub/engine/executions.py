@@ -9,10 +9,11 @@ by id (`cancel()`, or a cancel flag set in the store by another process, which a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ from hub.contract.secrets import Redactor, resolve_keychain
 from hub.contract.steps import RunContext
 from hub.contract.store import EventStore
 from hub.contract.templates import Templates
+from hub.engine.remote import RemoteRuns, WorkOrder
 from hub.engine.workflow import DEADLINE_SAFETY_NET, ExecutionState, StepFailed, WorkflowRun
 
 log = logging.getLogger("agenthub.engine")
@@ -68,8 +70,11 @@ class Engine:
         settings: EngineSettings | None = None,
         *,
         failure_hooks: list[FailureHook] | None = None,
+        remote: RemoteRuns | None = None,
     ) -> None:
         self.catalog = catalog
+        self.remote = remote
+        """Set on a cluster node: executions (and sub-runs) are published as work, not run here."""
         self.store = store
         self.kinds = kinds
         self.settings = settings or EngineSettings()
@@ -80,6 +85,8 @@ class Engine:
         self._running: dict[str, asyncio.Task[Envelope]] = {}
         self._listeners: dict[str, Listener] = {}
         self._top_level: set[str] = set()
+        self._remote_waits: dict[str, asyncio.Task[Envelope]] = {}
+        self._closing = False
         self._cancel_watch = CancelWatch(store, self._running, self.settings.cancel_poll_interval)
 
     # -- running -------------------------------------------------------------------------------
@@ -153,6 +160,8 @@ class Engine:
             done: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
             done.set_result(envelope)
             return RunHandle(execution_id, done)
+        if self.remote is not None:
+            return await self._start_remote(record, state, started, listener)
         await self.store.create(record)
         if listener is not None:
             self._listeners[execution_id] = listener
@@ -164,6 +173,89 @@ class Engine:
         self._cancel_watch.ensure()
         return RunHandle(execution_id, task)
 
+    async def _start_remote(
+        self, record: ExecutionRecord, state: ExecutionState, started: float, listener: Listener | None
+    ) -> RunHandle:
+        """Record the execution as pending and publish it as work; the handle's task waits for the
+        worker's envelope. A full queue finishes the execution at once (TOO_MANY_EXECUTIONS)."""
+        assert self.remote is not None
+        record.status = ExecutionStatus.PENDING
+        await self.store.create(record)
+        remaining = state.context.remaining()
+        order = WorkOrder(
+            execution_id=record.id, arguments=state.arguments,
+            deadline_at=None if remaining is None else time.time() + remaining,
+            ancestry=list(state.context.ancestry), troubleshoot_depth=state.context.troubleshoot_depth,
+        )  # fmt: skip
+        try:
+            future = await self.remote.submit(order, listener)
+        except Failure as failure:
+            state.emit(EventType.EXECUTION_FINISHED, status="failed", error=_brief(failure.error))
+            envelope = await self._finish(record, self._envelope(record, started, error=failure.error), ExecutionStatus.FAILED, None)
+            done: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
+            done.set_result(envelope)
+            return RunHandle(record.id, done)
+        task = asyncio.create_task(self._await_remote(record.id, future), name=f"remote:{record.id}")
+        self._remote_waits[record.id] = task
+        if listener is not None:
+            self._listeners[record.id] = listener
+        task.add_done_callback(lambda _t: self._forget(record.id))
+        return RunHandle(record.id, task)
+
+    async def _await_remote(self, execution_id: str, future: asyncio.Future[Envelope]) -> Envelope:
+        try:
+            return await future
+        except asyncio.CancelledError:  # the caller gave up on it: so does the cluster
+            if self.remote is not None and not self._closing:
+                await asyncio.shield(self.remote.cancel(execution_id))
+            raise
+
+    async def resume(
+        self,
+        record: ExecutionRecord,
+        order: WorkOrder,
+        *,
+        listener: Listener | None = None,
+        replay: dict[tuple[str, int | None], list[Any]] | None = None,
+        resume_attempts: dict[tuple[str, int | None], int] | None = None,
+        checkpoint: Callable[[], Awaitable[None]] | None = None,
+    ) -> Envelope:
+        """Run an execution another node recorded (a worker taking a `WorkOrder`), or go on with
+        one whose worker died: `replay` holds the outputs of the steps its log records as finished
+        (they are not run again) and `resume_attempts` the attempt the interrupted step continues
+        with. `checkpoint` is awaited after each finished step (the worker flushes the store)."""
+        started = time.monotonic() - max(0.0, time.time() - record.created_at)
+        entry = self.catalog.get(record.playbook_path, record.playbook_version)
+        try:
+            state = self._prepare(
+                record, entry, record.playbook_path, record.playbook_version, order.arguments, None, None, listener,
+                check_limits=False,
+            )
+        except Failure as failure:
+            self._emit_raw(record.id, listener, Redactor(), EventType.EXECUTION_FINISHED, None,
+                           {"status": "failed", "error": _brief(failure.error)})
+            return await self._finish(record, self._envelope(record, started, error=failure.error), ExecutionStatus.FAILED, None)
+        deadline = None if order.deadline_at is None else time.monotonic() + (order.deadline_at - time.time())
+        state.context = dataclasses.replace(
+            state.context, depth=record.depth, ancestry=tuple(order.ancestry), deadline=deadline,
+            troubleshoot_depth=order.troubleshoot_depth, started_by=record.started_by,
+        )  # fmt: skip
+        state.replay = {key: list(outputs) for key, outputs in (replay or {}).items()}
+        state.resume_attempts = dict(resume_attempts or {})
+        state.checkpoint = checkpoint
+        if listener is not None:
+            self._listeners[record.id] = listener
+        task = asyncio.create_task(self._execute(record, state, started), name=f"execution:{record.id}")
+        self._running[record.id] = task
+        task.add_done_callback(lambda _t: self._forget(record.id))
+        self._cancel_watch.ensure()
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.cancel()
+            await asyncio.wait([task])
+            raise
+
     def _prepare(
         self,
         record: ExecutionRecord,
@@ -174,17 +266,19 @@ class Engine:
         parent: RunContext | None,
         timeout: float | None,
         listener: Listener | None,
+        *,
+        check_limits: bool = True,
     ) -> ExecutionState:
         if entry is None:
             pinned = f" version {version}" if version else ""
             raise Failure.of(ErrorCode.PLAYBOOK_NOT_FOUND, f"no playbook {ref!r}{pinned} in the catalog")
         limit = self.settings.max_concurrent
-        if parent is None and limit is not None and len(self._top_level) >= limit:
+        if check_limits and parent is None and limit is not None and len(self._top_level) >= limit:
             raise Failure.of(
                 ErrorCode.TOO_MANY_EXECUTIONS,
                 f"{limit} executions are already running (the hub's limit); try again shortly",
             )
-        if parent is not None and parent.depth + 1 > self.settings.max_depth:
+        if check_limits and parent is not None and parent.depth + 1 > self.settings.max_depth:
             chain = " -> ".join([*parent.ancestry, parent.playbook_path, entry.path])
             raise Failure.of(
                 ErrorCode.DEPTH_LIMIT_EXCEEDED,
@@ -335,6 +429,11 @@ class Engine:
         if task is not None:
             task.cancel()
             return True
+        if self.remote is not None:
+            if not await self.store.request_cancel(execution_id):
+                return False
+            await self.remote.cancel(execution_id)
+            return True
         return await self.store.request_cancel(execution_id)
 
     def running(self) -> list[str]:
@@ -358,10 +457,17 @@ class Engine:
     def _forget(self, execution_id: str) -> None:
         self._top_level.discard(execution_id)
         self._running.pop(execution_id, None)
+        self._remote_waits.pop(execution_id, None)
         self._listeners.pop(execution_id, None)
 
     async def aclose(self) -> None:
         """Cancel what still runs and wait for it to be recorded."""
+        self._closing = True
+        waits = list(self._remote_waits.values())
+        for waiting in waits:  # stop waiting; the runs go on on their workers
+            waiting.cancel()
+        if waits:
+            await asyncio.gather(*waits, return_exceptions=True)
         tasks = list(self._running.values())
         for task in tasks:
             task.cancel()

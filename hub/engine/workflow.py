@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +52,15 @@ class ExecutionState:
     result: Any = _NO_RESULT
     last_output: Any = None
     activations: int = 0
+    replay: dict[tuple[str, int | None], list[Any]] = field(default_factory=dict)
+    """Resuming a run (its worker died): outputs of the step attempts the event log records as
+    finished, by (step, loop index), in order. Such a step is not run again; its logged output is
+    used. Filled by the engine from `step.finished` events."""
+    resume_attempts: dict[tuple[str, int | None], int] = field(default_factory=dict)
+    """Resuming: the attempt number the interrupted step (and loop item) continues with."""
+    checkpoint: Callable[[], Awaitable[None]] | None = None
+    """Awaited after each step attempt finishes (a worker makes `step.finished` durable before
+    the next step starts, so a step that finished is never run again after a crash)."""
 
     def render_context(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """Names a template sees: inputs, vars and step outputs by name, then the namespaces."""
@@ -218,6 +227,9 @@ class WorkflowRun:
 
     async def _run_attempts(self, step: Step, kind: StepKind, extra: dict[str, Any], iteration: int | None) -> Any:
         state = self.state
+        logged = state.replay.get((step.step, iteration))
+        if logged:  # finished before this run was resumed: its output comes from the log
+            return logged.pop(0)
         ctx = state.render_context(extra)
         where = step.step if iteration is None else f"{step.step}[{iteration}]"
         try:
@@ -229,11 +241,11 @@ class WorkflowRun:
             state.emit(EventType.STEP_FAILED, step=step.step, kind=kind.name, iteration=iteration, error=_brief(failure.error))
             raise self._fail(step, failure.error) from None
         policy = step.retry or kind.default_retry or _ONE_ATTEMPT
-        attempt = 1
+        attempt = state.resume_attempts.pop((step.step, iteration), 1)
         while True:
             state.emit(EventType.STEP_STARTED, step=step.step, kind=kind.name, attempt=attempt, iteration=iteration)
             started = time.monotonic()
-            data, error, child_id = await self._attempt(step, kind, config, step_input, attempt, ctx)
+            data, error, child_id = await self._attempt(step, kind, config, step_input, attempt, ctx, iteration)
             took = round(time.monotonic() - started, 6)
             if error is None:
                 facts: dict[str, Any] = {"kind": kind.name, "attempt": attempt, "duration": took, "output": data}
@@ -242,6 +254,8 @@ class WorkflowRun:
                 if child_id is not None:
                     facts["child_execution_id"] = child_id
                 state.emit(EventType.STEP_FINISHED, step=step.step, **facts)
+                if state.checkpoint is not None:
+                    await state.checkpoint()
                 return data
             delay = self._retry_delay(policy, error, attempt)
             if delay is not None:
@@ -274,7 +288,7 @@ class WorkflowRun:
 
     async def _attempt(
         self, step: Step, kind: StepKind, config: BaseModel, step_input: dict[str, Any], attempt: int,
-        template_context: dict[str, Any],
+        template_context: dict[str, Any], iteration: int | None = None,
     ) -> tuple[Any, ErrorInfo | None, str | None]:
         ctx = self.state.context
         limit, by_deadline = step.timeout, False
@@ -285,7 +299,7 @@ class WorkflowRun:
                 limit += DEADLINE_SAFETY_NET
         call = StepCall(
             step=step.step, kind=kind.name, config=config, input=step_input, context=ctx,
-            attempt=attempt, progress=lambda message, facts: self.state.emit(
+            attempt=attempt, iteration=iteration, progress=lambda message, facts: self.state.emit(
                 EventType.STEP_PROGRESS, step=step.step, message=message, **facts
             ),
             template_context=template_context,

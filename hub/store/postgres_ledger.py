@@ -4,7 +4,8 @@ gives the same content of a path the same number.
 `catalog.versions.VersionLedger` is synchronous (the catalog loads in a worker thread, and also
 from plain synchronous code such as `catalog validate`), while asyncpg is async. The ledger runs
 its own small event loop on its own thread with its own connection; a call from any thread hands
-the query to that loop and waits. A new number is taken under a transaction-level advisory lock on
+the query to that loop and waits. A catalog load records all its new contents in one transaction
+(`record_many`). A new number is taken under a transaction-level advisory lock on
 the path (PostgreSQL's lock, released at commit): the loser of a race between two nodes waits,
 then finds the winner's row.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
 from catalog.versions import digest
@@ -48,27 +49,40 @@ class PostgresLedger:
         return conn
 
     def record(self, path: str, content: str) -> int:
-        key = digest(content)
+        return self.record_many([(path, content)])[0]
 
-        async def op(conn: Any) -> int:
-            known = await conn.fetchval("SELECT version FROM playbook_versions WHERE path = $1 AND digest = $2", path, key)
-            if known is not None:
-                return known
+    def record_many(self, items: Sequence[tuple[str, str]]) -> list[int]:
+        """Every (path, content) pair's version, new ones allocated in one transaction: the paths
+        that need a number are locked in sorted order (no deadlock between two loading nodes)."""
+        keyed = [(path, digest(content), content) for path, content in items]
+
+        async def op(conn: Any) -> list[int]:
+            versions: list[int | None] = [await self._known(conn, path, key) for path, key, _ in keyed]
+            if all(v is not None for v in versions):
+                return versions  # type: ignore[return-value]
             async with conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))", path)
-                known = await conn.fetchval(
-                    "SELECT version FROM playbook_versions WHERE path = $1 AND digest = $2", path, key
-                )  # another node may have won the race
-                if known is None:
-                    known = await conn.fetchval(
-                        "INSERT INTO playbook_versions (path, version, digest, content, recorded_at) "
-                        "SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4 FROM playbook_versions "
-                        "WHERE path = $1 RETURNING version",
-                        path, key, content, time.time(),
-                    )  # fmt: skip
-            return known
+                for path in sorted({keyed[i][0] for i, v in enumerate(versions) if v is None}):
+                    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))", path)
+                now = time.time()
+                for i, (path, key, content) in enumerate(keyed):
+                    if versions[i] is not None:
+                        continue
+                    known = await self._known(conn, path, key)  # another node may have won the race
+                    if known is None:
+                        known = await conn.fetchval(
+                            "INSERT INTO playbook_versions (path, version, digest, content, recorded_at) "
+                            "SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4 FROM playbook_versions "
+                            "WHERE path = $1 RETURNING version",
+                            path, key, content, now,
+                        )  # fmt: skip
+                    versions[i] = known
+            return versions  # type: ignore[return-value]
 
         return self._query(op)
+
+    @staticmethod
+    async def _known(conn: Any, path: str, key: str) -> int | None:
+        return await conn.fetchval("SELECT version FROM playbook_versions WHERE path = $1 AND digest = $2", path, key)
 
     def content(self, path: str, version: int) -> str | None:
         return self._query(
