@@ -37,6 +37,14 @@ def test_same_content_same_version_new_content_next(ledger) -> None:
     assert ledger.versions("demo/none.yaml") == []
 
 
+def test_record_many_numbers_a_whole_load_like_record_does(ledger) -> None:
+    assert ledger.record("a.yaml", "a1") == 1
+    got = ledger.record_many([("a.yaml", "a1"), ("a.yaml", "a2"), ("b.yaml", "b1"), ("a.yaml", "a3"), ("b.yaml", "b1")])
+    assert got == [1, 2, 1, 3, 1]  # known, new, new path, new, repeated within the call
+    assert ledger.versions("a.yaml") == [1, 2, 3] and ledger.content("a.yaml", 3) == "a3"
+    assert ledger.record_many([]) == []
+
+
 def test_content_round_trip(ledger) -> None:
     text = "name: hi\nsteps:\n  - name: ünïcode ✓\n"
     version = ledger.record("p.yaml", text)
