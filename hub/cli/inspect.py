@@ -138,7 +138,7 @@ async def cmd_cancel(args: argparse.Namespace, config: HubConfig) -> int:
         if record.status.finished:
             print(f"{record.id} already {record.status.value}")
             return EXIT_ERROR
-        await hub.store.request_cancel(record.id)
+        await hub.engine.cancel(record.id)  # the store's flag; in a cluster also the cancel subject
         waited = 0.0
         while waited < args.wait:
             await asyncio.sleep(0.1)

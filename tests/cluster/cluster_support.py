@@ -44,6 +44,19 @@ workflow:
     result: {n: "{{ n }}", counts: ["{{ first.body.count }}", "{{ second.body.count }}", "{{ output.body.count }}"]}
 """
 
+NESTED = """
+apiVersion: agenthub/v1
+kind: Playbook
+metadata: {name: nested, path: cluster/nested, description: Runs cluster/relay as a sub-run.}
+input:
+  server: {type: string}
+workflow:
+  - step: sub
+    tool: {kind: playbook, path: cluster/relay}
+    input: {server: "{{ server }}", n: 5}
+    result: {child: "{{ output }}"}
+"""
+
 SLEEPER = """
 apiVersion: agenthub/v1
 kind: Playbook

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.cluster_support import RELAY, SLEEPER, Cluster, CountingServer, delete_stream
+from tests.cluster.cluster_support import NESTED, RELAY, SLEEPER, Cluster, CountingServer, delete_stream
 from tests.services import postgres_database, require_nats, unique
 
 
@@ -17,6 +17,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
     catalog = tmp_path / "catalog"
     catalog.mkdir()
     (catalog / "relay.yaml").write_text(RELAY.lstrip(), encoding="utf-8")
+    (catalog / "nested.yaml").write_text(NESTED.lstrip(), encoding="utf-8")
     (catalog / "sleeper.yaml").write_text(SLEEPER.lstrip(), encoding="utf-8")
     prefix = unique("aht").replace("_", "-")
     async with postgres_database() as dsn:

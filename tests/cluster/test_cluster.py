@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from typing import Any
 
@@ -117,7 +116,7 @@ async def test_a_remote_run_reports_progress_to_mcp_and_cancels_from_the_front_e
     cluster: Cluster, counter: CountingServer
 ) -> None:
     front = await asyncio.to_thread(cluster.front_end)
-    await asyncio.to_thread(cluster.worker, "w1")
+    worker = await asyncio.to_thread(cluster.worker, "w1")
 
     seen: list[str] = []
 
@@ -126,10 +125,24 @@ async def test_a_remote_run_reports_progress_to_mcp_and_cancels_from_the_front_e
 
     async with Client(front.url, mode="auto") as client:
         result = await client.call_tool("relay", {"server": counter.url, "n": 7}, progress_callback=progress)
-    assert result.is_error is False, result
-    assert result.structured_content["data"] == {"n": 7, "counts": [1, 1, 1]}
-    for step in ("first", "second", "third"):
-        assert any(f"step {step} finished" in m for m in seen), seen
+        assert result.is_error is False, result
+        assert result.structured_content["data"] == {"n": 7, "counts": [1, 1, 1]}
+        for step in ("first", "second", "third"):
+            assert any(f"step {step} finished" in m for m in seen), seen
+
+        seen.clear()  # a sub-run is work too; its steps reach the caller through its parent's worker
+        nested = await client.call_tool("nested", {"server": counter.url}, progress_callback=progress)
+        assert nested.is_error is False, nested
+        assert nested.structured_content["data"]["child"]["n"] == 5
+        assert any("cluster/relay/third finished" in m for m in seen), seen
+    parent_id = nested.structured_content["execution_id"]
+    conn = await asyncpg.connect(cluster.dsn)
+    try:
+        child = await conn.fetchrow("SELECT depth, status, owner FROM executions WHERE parent_id = $1", parent_id)
+    finally:
+        await conn.close()
+    assert child["depth"] == 1 and child["status"] == "succeeded"
+    assert child["owner"].split(":")[1] == str(worker.proc.pid)  # run by the worker, not the front end
 
     started = await asyncio.to_thread(
         _post, front, "/api/executions", playbook="cluster/sleeper", arguments={"seconds": 120}, wait=False
