@@ -293,10 +293,12 @@ class Catalog:
             base, _, tail = ref.rpartition("@")
             if tail == "latest":
                 ref = base
-            elif tail.isdigit():
+            elif tail.isascii() and tail.isdigit() and len(tail) <= 18:
                 ref, version = base, int(tail)
             else:
                 return None
+        if version is not None and not 0 < version < 2**63:  # no ledger row can have it (SQLite: 64-bit)
+            return None
         entry = self._current.get(ref) or self._by_name.get(ref)
         if version is None or (entry is not None and entry.version == version):
             return entry

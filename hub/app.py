@@ -12,6 +12,7 @@ from catalog.catalog import Catalog
 from catalog.problems import Problem
 from catalog.watch import DEFAULT_INTERVAL, watcher_for
 from hub.config import HubConfig
+from hub.contract.access import ExecutionAccess
 from hub.engine.executions import Engine, EngineSettings
 from hub.engine.kinds.registry import StepKinds
 from catalog.versions import VersionLedger
@@ -62,12 +63,18 @@ class Hub:
                 default_timeout=config.default_timeout,
                 # in a cluster, workers bound their runs and front ends the queue's depth
                 max_concurrent=None if config.queue else config.max_concurrent,
+                access=ExecutionAccess(isolate_subjects=config.isolate_subjects),
             ),
             failure_hooks=[self.troubleshoot],
         )
         self.problems: list[Problem] = []
         self.queue: QueueNode | None = None
         """Set on a cluster node (`--queue`): runs and sub-runs are published as work."""
+
+    @property
+    def access(self) -> ExecutionAccess:
+        """The execution authorisation rule every face applies (`hub.contract.access`)."""
+        return self.engine.settings.access
 
     async def open(self, *, load_catalog: bool = True) -> Hub:
         await self.store.open()

@@ -38,6 +38,11 @@ class HubConfig(BaseModel):
         description="How the catalog directory is watched: OS file events, or polling every 0.25 s "
         "for mounts where events do not arrive (AGENTHUB_WATCH).",
     )
+    isolate_subjects: bool = Field(
+        default=False,
+        description="Only the token subject that started an execution (or a token with the admin scope "
+        "`agenthub:admin`) may see, cancel or diagnose it (AGENTHUB_ISOLATE_SUBJECTS).",
+    )
 
     queue: str | None = Field(
         default=None,
@@ -114,6 +119,7 @@ class HubConfig(BaseModel):
             ("queue_ack_wait", "AGENTHUB_QUEUE_ACK_WAIT"),
             ("queue_max_deliver", "AGENTHUB_QUEUE_MAX_DELIVER"),
             ("queue_depth", "AGENTHUB_QUEUE_DEPTH"),
+            ("isolate_subjects", "AGENTHUB_ISOLATE_SUBJECTS"),
         ):
             if env.get(var):
                 values[field] = env[var]

@@ -7,6 +7,10 @@ execution's `RunContext` for the task (`hub.contract.hooks.current_run()`); its 
 engine, whose store and catalog are the ones the hub serves. So the playbook diagnoses executions
 of the very hub that runs it, however that hub was started. Outside a hub run the function says so.
 
+Authorisation: the step diagnoses only what the caller who started it may read, under the same
+rule as the REST endpoint and the `hub_` tools (`hub.contract.access`, with the caller's token
+subject and scopes carried in the `RunContext`); anything else is "no execution", unread.
+
 Recursion: the playbook declares the `troubleshooting` capability, so its own runs carry
 `troubleshoot_depth = 1` and the failure hook never diagnoses them (a failing diagnosis cannot
 start another); this function runs the cascade in-process and starts no playbook.
@@ -18,6 +22,7 @@ from typing import Any, Protocol
 
 from catalog.catalog import Catalog
 from catalog.model import TroubleshootKnobs
+from hub.contract.access import Caller, ExecutionAccess
 from hub.contract.hooks import current_run
 from hub.contract.store import EventStore
 from troubleshoot.hook import TroubleshootHook
@@ -67,5 +72,9 @@ async def diagnose(
         }.items() if v is not None
     })
     extra = {"providers": hub.providers} if hub.providers is not None else {}
-    diagnosis = await diagnose_execution(hub, execution_id.strip(), knobs=knobs, **extra)
+    access = getattr(getattr(engine, "settings", None), "access", None) or ExecutionAccess()
+    caller = Caller(subject=run.started_by, scopes=run.caller_scopes)  # who started this diagnosis
+    diagnosis = await diagnose_execution(
+        hub, execution_id.strip(), knobs=knobs, allowed=lambda record: access.allows(record, caller), **extra
+    )
     return {"execution_id": execution_id.strip(), **diagnosis.to_dict()}

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from catalog.catalog import Catalog
@@ -107,10 +107,13 @@ async def diagnose_execution(
     environ: Mapping[str, str] | None = None,
     providers: ProviderFactory | None = None,
     record_event: bool = True,
+    allowed: Callable[[ExecutionRecord], bool] | None = None,
 ) -> Diagnosis:
     """Diagnose one failed execution of `hub`'s store. Raises ExecutionNotFound or NotDiagnosable;
-    model tiers that fail are recorded in the diagnosis, never raised."""
-    record, entry = await _failed(hub, execution_id)
+    model tiers that fail are recorded in the diagnosis, never raised. `allowed` is the caller's
+    access check (`hub.contract.access`): an execution it refuses is reported as not found, before
+    anything of it is read or recorded."""
+    record, entry = await _failed(hub, execution_id, allowed)
     settings = settings_for(record, entry, server=hub.config.troubleshoot, knobs=knobs, environ=environ)
     keychain = await asyncio.to_thread(_keychain, entry)  # may read secret files
     scrubber = Scrubber(keychain.values())
@@ -126,10 +129,13 @@ async def diagnose_execution(
     return diagnosis
 
 
-async def _failed(hub: HubParts, execution_id: str) -> tuple[Any, Any]:
-    """(record, catalog entry) of a finished, failed execution, or ExecutionNotFound / NotDiagnosable."""
+async def _failed(
+    hub: HubParts, execution_id: str, allowed: Callable[[ExecutionRecord], bool] | None = None
+) -> tuple[Any, Any]:
+    """(record, catalog entry) of a finished, failed execution, or ExecutionNotFound / NotDiagnosable
+    (also ExecutionNotFound when `allowed` refuses it, so its existence does not leak)."""
     record = await hub.store.get(execution_id)
-    if record is None:
+    if record is None or (allowed is not None and not allowed(record)):
         raise ExecutionNotFound(f"no execution {execution_id!r}")
     error = (record.envelope or {}).get("error")
     if not record.status.finished:

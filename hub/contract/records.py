@@ -57,6 +57,11 @@ class ExecutionRecord(BaseModel):
     started_by: str | None = Field(
         default=None, description="Subject of the bearer token that started it (auth on); sub-runs inherit it."
     )
+    required_scopes: list[str] | None = Field(
+        default=None,
+        description="Scopes a token needs to read or touch it, fixed when it started (see hub.contract.access); "
+        "None when unknown (an unknown playbook, or a row older than store schema 3).",
+    )
 
 
 class EventRecord(BaseModel):

@@ -15,6 +15,7 @@ from typing import Any
 from catalog.model import KeychainEntry
 from hub.contract.envelope import Failure
 from hub.contract.errors import ErrorCode
+from hub.contract.secret_forms import derived_forms
 
 MASK = "***"
 _MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary text everywhere
@@ -46,23 +47,31 @@ def resolve_keychain(
 
 
 class Redactor:
-    """Masks known secret strings inside nested data. With no secrets it returns data as is."""
+    """Masks known secret strings inside nested data. With no secrets it returns data as is.
+
+    Besides each value as written it masks the forms the hub's own templates and bridges can make
+    of it (`hub.contract.secret_forms`): upper and lower case, and base64 (the `b64encode` filter,
+    an HTTP Basic-auth header built from a secret) at any position inside a longer base64 text.
+    """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        found = {s for s in secrets if isinstance(s, str) and len(s) >= _MIN_SECRET_LENGTH}
+        self._raw = frozenset(s for s in secrets if isinstance(s, str) and len(s) >= _MIN_SECRET_LENGTH)
+        found = {form for s in self._raw for form in derived_forms(s)}
         self._secrets = sorted(found, key=len, reverse=True)  # longest first: no partial leftovers
 
     def __bool__(self) -> bool:
-        return bool(self._secrets)
+        return bool(self._raw)
 
     def with_secrets(self, more: Iterable[str]) -> Redactor:
-        return Redactor([*self._secrets, *more])
+        """This redactor's secrets and `more` (a sub-run's redactor extends its parent's)."""
+        return Redactor([*self._raw, *more])
 
     def learn(self, secret: str) -> None:
         """Mask `secret` from now on, everywhere this redactor is used (a value a step read at run
         time, e.g. a `secrets` step: the run's events, envelope and diagnosis share this object)."""
-        if isinstance(secret, str) and len(secret) >= _MIN_SECRET_LENGTH and secret not in self._secrets:
-            self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
+        if isinstance(secret, str) and len(secret) >= _MIN_SECRET_LENGTH and secret not in self._raw:
+            self._raw = self._raw | {secret}
+            self._secrets = sorted({*self._secrets, *derived_forms(secret)}, key=len, reverse=True)
 
     def text(self, value: str) -> str:
         for secret in self._secrets:

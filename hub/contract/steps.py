@@ -56,6 +56,11 @@ class RunContext:
     """The run's resolved keychain by entry name, for kinds whose `auth:` names an entry."""
     redactor: Redactor = field(default_factory=Redactor)
     """The run's redactor; a kind that reads a secret teaches it the value (`Redactor.learn`)."""
+    caller_scopes: frozenset[str] | None = None
+    """Scopes of the token that started the top-level run (None without auth): a step acting on
+    the hub for the caller (the troubleshoot playbook) checks access with them."""
+    required_scopes: tuple[str, ...] = ()
+    """Scopes this run requires of a reader (its own, its current version's and its parents')."""
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()

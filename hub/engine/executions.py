@@ -14,13 +14,14 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.catalog import Catalog
 
 from catalog.entries import CatalogEntry
 from catalog.schema import apply_defaults, validate_arguments
+from hub.contract.access import ExecutionAccess, strictest_scopes
 from hub.engine.cancel_watch import CancelWatch
 from hub.contract.envelope import Envelope, ErrorInfo, Failure
 from hub.contract.errors import ErrorCode
@@ -53,6 +54,9 @@ class EngineSettings:
     cancel_poll_interval: float = 0.5
     max_concurrent: int | None = None
     """Top-level executions allowed to run at once (sub-runs do not count); None = no limit."""
+    access: ExecutionAccess = field(default_factory=ExecutionAccess)
+    """Who may read or touch an execution: the faces apply it, and so do steps that act on the
+    hub for their caller (the troubleshoot playbook reaches it through its dispatcher)."""
 
 
 @dataclass
@@ -101,10 +105,12 @@ class Engine:
         listener: Listener | None = None,
         timeout: float | None = None,
         started_by: str | None = None,
+        caller_scopes: frozenset[str] | None = None,
     ) -> Envelope:
         """Run a playbook to its end. If the caller is cancelled, the execution is cancelled too."""
         handle = await self.start(
-            ref, arguments, version=version, parent=parent, listener=listener, timeout=timeout, started_by=started_by
+            ref, arguments, version=version, parent=parent, listener=listener, timeout=timeout,
+            started_by=started_by, caller_scopes=caller_scopes,
         )
         try:
             return await asyncio.shield(handle.task)
@@ -129,14 +135,25 @@ class Engine:
         listener: Listener | None = None,
         timeout: float | None = None,
         started_by: str | None = None,
+        caller_scopes: frozenset[str] | None = None,
     ) -> RunHandle:
         """Create the execution (durable on return) and start it; failures before the first step
-        finish it at once, so the handle's task is then already done. `started_by` is the caller's
-        token subject (audit); sub-runs inherit their parent's."""
+        finish it at once, so the handle's task is then already done. `started_by` and
+        `caller_scopes` are the caller's token subject and scopes; sub-runs inherit their parent's.
+
+        The record keeps the scopes a reader needs (`hub.contract.access`): the strictest of the
+        version that runs, the current version of its path, and the parent chain's."""
         started = time.monotonic()
         execution_id = self._ids.new()
         entry = ref if isinstance(ref, CatalogEntry) else self.catalog.get(ref, version)
         path = entry.path if entry else (ref if isinstance(ref, str) else ref.path)
+        required: list[str] | None = None
+        if entry is not None:
+            current = self.catalog.get(entry.path)
+            required = list(strictest_scopes(
+                entry.playbook.metadata.scopes, current.playbook.metadata.scopes if current else None,
+                parent.required_scopes if parent else None,
+            ))
         record = ExecutionRecord(
             id=execution_id,
             parent_id=parent.execution_id if parent else None,
@@ -147,14 +164,19 @@ class Engine:
             depth=parent.depth + 1 if parent else 0,
             created_at=time.time(),
             started_by=parent.started_by if parent else started_by,
+            required_scopes=required,
         )
+        scopes = parent.caller_scopes if parent else caller_scopes
+        inherited = parent.redactor if parent else Redactor()  # a sub-run masks its parent chain's secrets
         try:
-            state = self._prepare(record, entry, ref, version, arguments or {}, parent, timeout, listener)
+            state = self._prepare(record, entry, ref, version, arguments or {}, parent, timeout, listener,
+                                  scopes, inherited)
         except Failure as failure:
-            record.arguments = Redactor()(arguments or {}) if entry is None else _mask_secret_args(entry, arguments or {})
+            record.arguments = inherited.with_secrets(
+                [] if entry is None else _secret_values(entry, arguments or {}))(arguments or {})
             envelope = self._envelope(record, started, error=failure.error)
             await self.store.create(record)
-            self._emit_raw(record.id, listener, Redactor(), EventType.EXECUTION_FINISHED, None,
+            self._emit_raw(record.id, listener, inherited, EventType.EXECUTION_FINISHED, None,
                            {"status": "failed", "error": _brief(failure.error)})
             envelope = await self._finish(record, envelope, ExecutionStatus.FAILED, None)
             done: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
@@ -162,13 +184,17 @@ class Engine:
             return RunHandle(execution_id, done)
         if self.remote is not None:
             return await self._start_remote(record, state, started, listener)
-        await self.store.create(record)
+        if parent is None:  # the slot is taken before any await, so the limit holds under a burst
+            self._top_level.add(execution_id)
+        try:
+            await self.store.create(record)
+        except BaseException:
+            self._top_level.discard(execution_id)
+            raise
         if listener is not None:
             self._listeners[execution_id] = listener
         task = asyncio.create_task(self._execute(record, state, started), name=f"execution:{execution_id}")
         self._running[execution_id] = task
-        if parent is None:
-            self._top_level.add(execution_id)
         task.add_done_callback(lambda _t: self._forget(execution_id))
         self._cancel_watch.ensure()
         return RunHandle(execution_id, task)
@@ -229,6 +255,9 @@ class Engine:
         try:
             state = self._prepare(
                 record, entry, record.playbook_path, record.playbook_version, order.arguments, None, None, listener,
+                # the caller's token scopes do not travel with the work: with auth on (a subject is
+                # recorded) a resumed run acts for a caller with no scopes, never for everyone
+                frozenset() if record.started_by is not None else None,
                 check_limits=False,
             )
         except Failure as failure:
@@ -266,6 +295,8 @@ class Engine:
         parent: RunContext | None,
         timeout: float | None,
         listener: Listener | None,
+        caller_scopes: frozenset[str] | None = None,
+        inherited: Redactor | None = None,
         *,
         check_limits: bool = True,
     ) -> ExecutionState:
@@ -293,7 +324,7 @@ class Engine:
                 details={"errors": [{"path": w, "message": m} for w, m in problems]},
             )
         keychain = resolve_keychain(entry.playbook.keychain)
-        redactor = Redactor([*keychain.values(), *_secret_values(entry, args)])
+        redactor = (inherited or Redactor()).with_secrets([*keychain.values(), *_secret_values(entry, args)])
         record.arguments = redactor(args)
         own = timeout or entry.playbook.timeout or self.settings.default_timeout
         deadline = time.monotonic() + own if own else None
@@ -310,6 +341,8 @@ class Engine:
             started_by=record.started_by,
             keychain=keychain,
             redactor=redactor,
+            caller_scopes=caller_scopes,
+            required_scopes=tuple(record.required_scopes or ()),
         )
 
         def emit(event_type: str, step: str | None = None, **data: Any) -> None:
@@ -506,6 +539,3 @@ def _secret_values(entry: CatalogEntry, args: dict[str, Any]) -> list[str]:
     params = entry.playbook.input or {}
     return [str(args[name]) for name, param in params.items() if param.secret and args.get(name) is not None]
 
-
-def _mask_secret_args(entry: CatalogEntry, args: dict[str, Any]) -> dict[str, Any]:
-    return Redactor(_secret_values(entry, args))(args)

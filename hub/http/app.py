@@ -53,7 +53,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.app import Hub
@@ -282,6 +282,9 @@ def build_app(hub: Hub, mcp: HubMcpServer, settings: HttpSettings) -> Starlette:
     def guarded(app: ASGIApp) -> ASGIApp:
         return HostGuard(secured(app), security)
 
+    def host_checked(app: ASGIApp) -> ASGIApp:  # public routes: no token, but the Host/Origin check
+        return HostGuard(app, security)
+
     async def healthz(request: Request) -> Response:
         return JSONResponse(Health().model_dump())
 
@@ -303,10 +306,10 @@ def build_app(hub: Hub, mcp: HubMcpServer, settings: HttpSettings) -> Starlette:
         return JSONResponse(_protected_resource(settings, hub), headers={"Cache-Control": "public, max-age=300"})
 
     routes: list[Route] = [
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
+        Route("/healthz", host_checked(request_response(healthz)), methods=["GET"]),
+        Route("/readyz", host_checked(request_response(readyz)), methods=["GET"]),
         Route(MCP_PATH, secured(StreamableHTTPASGIApp(manager)), name="mcp"),
-        *rest.routes(guarded),
+        *rest.routes(guarded, host_checked),
     ]
     if verifier is not None:
         well_known = urlsplit(metadata_url or "").path

@@ -5,8 +5,10 @@ Every endpoint is declared once in `RestApi.endpoints()`; the router and the Ope
 
 Status codes of `POST /api/executions`: see `EXECUTE_STATUSES` (also in the OpenAPI document).
 
-Scopes: a playbook's `metadata.scopes` are all required to run it, to read it and to read or cancel
-its executions. Lists leave out what the caller may not use (the same rule as MCP `tools/list`),
+Scopes: a playbook's `metadata.scopes` are all required to run it and to read it (for a pinned old
+version, the strictest of it and the current version). An execution is readable, cancellable and
+diagnosable under `hub.contract.access`: the scopes stored on it when it started, and with
+`--isolate-subjects` only by the subject that started it (or the admin scope). Lists leave out what the caller may not use (the same rule as MCP `tools/list`),
 so a page of executions may be shorter than `limit`. With auth off, everything is visible.
 `metadata.expose` is about MCP only: REST lists and runs every served playbook (the `expose` field
 of a summary says whether MCP lists it).
@@ -32,7 +34,7 @@ from catalog.entries import CatalogEntry
 from hub.app import Hub
 from hub.http.auth import missing_scopes
 from hub.contract.envelope import Envelope
-from hub.mcp.tools import caller_scopes, caller_subject, may_use, paginate
+from hub.mcp.tools import caller_scopes, current_caller, entry_scopes, may_use, paginate
 from hub.http.openapi import Answer, Endpoint, PathParam, openapi_document
 from hub.contract.records import EventRecord, ExecutionRecord
 from hub.http.plumbing import (
@@ -44,6 +46,7 @@ from hub.http.plumbing import (
     parse_query,
 )
 from hub.http.rest_models import (
+    MAX_VERSION,
     ApiErrorBody,
     AuthErrorBody,
     CancelQuery,
@@ -167,13 +170,18 @@ class RestApi:
                       tag="executions", path_params=(execution_id,)), self.diagnose),
         ]
 
-    def routes(self, wrap: Callable[[ASGIApp], ASGIApp]) -> list[Route]:
+    def routes(
+        self, wrap: Callable[[ASGIApp], ASGIApp], public: Callable[[ASGIApp], ASGIApp] = lambda app: app
+    ) -> list[Route]:
+        """The routes; `wrap` adds host checks and auth, `public` the host checks only (the
+        OpenAPI document needs no token, but DNS-rebinding protection applies to every route)."""
         routes = [
             Route(endpoint.route_path, wrap(request_response(guarded(handler))),
                   methods=[endpoint.method], name=endpoint.operation_id)
             for endpoint, handler in self.endpoints()
         ]
-        routes.append(Route("/api/openapi.json", self.openapi_json, methods=["GET"], name="openapi"))
+        routes.append(Route("/api/openapi.json", public(request_response(self.openapi_json)), methods=["GET"],
+                            name="openapi"))
         return routes
 
     def openapi(self) -> dict[str, Any]:
@@ -202,19 +210,26 @@ class RestApi:
         return JSONResponse(body, status_code=403, headers={"WWW-Authenticate": header})
 
     def _check_entry(self, entry: CatalogEntry) -> JSONResponse | None:
-        """A 403 answer when the caller may not use this entry, else None."""
+        """A 403 answer when the caller may not use this entry (a pinned version: the strictest
+        of it and the current one), else None."""
         scopes = caller_scopes()
-        required = list(entry.playbook.metadata.scopes)
+        required = entry_scopes(entry, self.hub.catalog.get(entry.path))
         if may_use(required, scopes):
             return None
         return self._forbidden(required, missing_scopes(sorted(scopes or ()), required))
 
-    def _record_entry(self, record: ExecutionRecord) -> CatalogEntry | None:
-        return self.hub.catalog.get(record.playbook_path)
-
-    def _check_record(self, record: ExecutionRecord) -> JSONResponse | None:
-        entry = self._record_entry(record)
-        return None if entry is None else self._check_entry(entry)
+    def _check_record(self, record: ExecutionRecord, asked: str) -> JSONResponse | None:
+        """None when the caller may touch the execution (`hub.contract.access`); else a 403 when
+        the caller lacks scopes the execution requires, or the 404 of an unknown id otherwise
+        (another subject's execution, or one whose scopes are unknown: its existence stays hidden)."""
+        caller = current_caller()
+        if self.hub.access.allows(record, caller):
+            return None
+        required = list(record.required_scopes or ())
+        missing = missing_scopes(sorted(caller.scopes or ()), required)
+        if missing:
+            return self._forbidden(required, missing)
+        raise ApiProblem(404, "NOT_FOUND", f"no execution {asked!r}")
 
     async def _record(self, execution_id: str) -> ExecutionRecord:
         record = await self.hub.store.get(execution_id)
@@ -251,6 +266,7 @@ class RestApi:
     async def get_entry(self, request: Request) -> Response:
         q = parse_query(request, EntryQuery)
         ref = request.path_params["path"]
+        _check_pinned_ref(ref)
         entry = await asyncio.to_thread(self.hub.catalog.get, ref, q.version)  # may read the ledger
         if entry is None:
             pinned = f" version {q.version}" if q.version else ""
@@ -282,14 +298,16 @@ class RestApi:
 
     async def execute(self, request: Request) -> Response:
         body = await parse_body(request, ExecuteRequest)
+        _check_pinned_ref(body.playbook)
         entry = self.hub.catalog.get(body.playbook, body.version)
         if entry is not None:
             refused = self._check_entry(entry)
             if refused is not None:
                 return refused
+        caller = current_caller()
         handle = await self.hub.engine.start(
             entry if entry is not None else body.playbook, body.arguments, version=body.version, timeout=body.timeout,
-            started_by=caller_subject(),
+            started_by=caller.subject, caller_scopes=caller.scopes,
         )
         if body.wait and not handle.task.done():
             wait = body.wait_timeout if body.wait_timeout is not None else self.hub.config.call_timeout
@@ -307,14 +325,14 @@ class RestApi:
         more = len(records) > q.limit
         records = records[:q.limit]
         next_before = records[-1].id if more and records else None
-        if caller_scopes() is not None:
-            records = [r for r in records if self._check_record(r) is None]
+        caller = current_caller()
+        records = [r for r in records if self.hub.access.allows(r, caller)]
         body = ExecutionPage(items=[_execution_summary(r) for r in records], next_before=next_before)
         return JSONResponse(body.model_dump(mode="json"))
 
     async def get_execution(self, request: Request) -> Response:
         record = await self._record(request.path_params["execution_id"])
-        refused = self._check_record(record)
+        refused = self._check_record(record, request.path_params["execution_id"])
         if refused is not None:
             return refused
         envelope = await self.hub.engine.snapshot(record.id)
@@ -325,7 +343,7 @@ class RestApi:
     async def list_events(self, request: Request) -> Response:
         q = parse_query(request, EventsQuery)
         record = await self._record(request.path_params["execution_id"])
-        refused = self._check_record(record)
+        refused = self._check_record(record, request.path_params["execution_id"])
         if refused is not None:
             return refused
         events = await self.hub.store.events(record.id, after_seq=q.after_seq, limit=q.limit)
@@ -340,7 +358,7 @@ class RestApi:
     async def cancel(self, request: Request) -> Response:
         q = parse_query(request, CancelQuery)
         record = await self._record(request.path_params["execution_id"])
-        refused = self._check_record(record)
+        refused = self._check_record(record, request.path_params["execution_id"])
         if refused is not None:
             return refused
         if record.status.finished:
@@ -363,7 +381,7 @@ class RestApi:
         from troubleshoot.ondemand import NotDiagnosable, diagnose_execution
 
         record = await self._record(request.path_params["execution_id"])
-        refused = self._check_record(record)
+        refused = self._check_record(record, request.path_params["execution_id"])
         if refused is not None:
             return refused
         try:
@@ -372,6 +390,15 @@ class RestApi:
             raise ApiProblem(409, "NOT_FAILED", str(exc), {"status": record.status.value}) from None
         body = ExecutionDiagnosis(execution_id=record.id, **diagnosis.model_dump())
         return JSONResponse(body.model_dump(mode="json", exclude_none=True))
+
+
+def _check_pinned_ref(ref: str) -> None:
+    """A `path@N` whose N is over `MAX_VERSION` is a 422 naming it (as `version=N` is)."""
+    tail = ref.rpartition("@")[2] if "@" in ref else ""
+    if tail.isascii() and tail.isdigit() and (len(tail) > 18 or int(tail) > MAX_VERSION):
+        raise ApiProblem(422, "REQUEST_INVALID", f"version {tail[:20]} of {ref.rpartition('@')[0]!r} is over "
+                         f"the limit of {MAX_VERSION}",
+                         {"errors": [{"loc": ["path"], "msg": f"version over {MAX_VERSION}", "type": "value_error"}]})
 
 
 def _summary(entry: CatalogEntry) -> CatalogEntrySummary:

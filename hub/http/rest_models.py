@@ -21,6 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.contract.envelope import Envelope
 from hub.contract.records import ExecutionStatus
 
+MAX_VERSION = 2**31 - 1
+"""Catalog versions and event numbers are bounded here, at the edge, so an oversized number is a
+422 naming the field rather than an integer overflow deeper down (SQLite integers are 64-bit)."""
+MAX_SEQ = 2**63 - 1
+MAX_TIMEOUT = 366 * 24 * 3600.0
+"""A year: deadlines beyond it are refused rather than overflowing the event loop's clock."""
+
 API_ERROR_CODES: dict[str, str] = {
     "NOT_FOUND": "No such route, catalog entry or execution.",
     "METHOD_NOT_ALLOWED": "The route exists but not for this HTTP method.",
@@ -108,7 +115,8 @@ class CatalogQuery(DiscoveryQuery):
 
 
 class EntryQuery(Model):
-    version: int | None = Field(default=None, ge=1, description="A catalog version; default the served one.")
+    version: int | None = Field(default=None, ge=1, le=MAX_VERSION,
+                                description="A catalog version; default the served one.")
 
 
 class StepSummary(Model):
@@ -152,9 +160,9 @@ class ExecuteRequest(Model):
 
     playbook: str = Field(min_length=1, description="Catalog path, tool name, or `path@version`.")
     arguments: dict[str, Any] = Field(default_factory=dict)
-    version: int | None = Field(default=None, ge=1, description="Run this catalog version.")
+    version: int | None = Field(default=None, ge=1, le=MAX_VERSION, description="Run this catalog version.")
     wait: bool = Field(default=True, description="Wait for the end (up to `wait_timeout`); false answers 202 at once.")
-    timeout: float | None = Field(default=None, gt=0, description="The execution's deadline, seconds.")
+    timeout: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT, description="The execution's deadline, seconds.")
     wait_timeout: float | None = Field(
         default=None, gt=0, le=3600,
         description="Seconds to wait before answering 202 with a running envelope; default the hub's call timeout.",
@@ -193,7 +201,7 @@ class ExecutionPage(Model):
 
 
 class EventsQuery(Model):
-    after_seq: int = Field(default=0, ge=0, description="Only events with a greater `seq`.")
+    after_seq: int = Field(default=0, ge=0, le=MAX_SEQ, description="Only events with a greater `seq`.")
     limit: int = Field(default=200, ge=1, le=1000)
 
 

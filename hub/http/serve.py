@@ -32,7 +32,7 @@ import uvicorn
 from hub.app import Hub
 from hub.http.auth import AuthConfig
 from hub.config import HubConfig
-from hub.http.app import HttpSettings, build_app, is_loopback
+from hub.http.app import HttpSettings, build_app, is_loopback, transport_security
 from hub.http.serve_flags import DEFAULT_HOST, DEFAULT_PORT, ENV, LIST_FLAGS
 
 log = logging.getLogger("agenthub.serve")
@@ -131,7 +131,8 @@ async def serve(args: argparse.Namespace, config: HubConfig) -> int:
 
     try:
         settings = settings_from(args)
-        overrides = {"call_timeout": args.call_timeout, "max_concurrent": args.max_concurrent}
+        overrides = {"call_timeout": args.call_timeout, "max_concurrent": args.max_concurrent,
+                     "isolate_subjects": args.isolate_subjects}
         config = HubConfig.model_validate(
             {**config.model_dump(), **{k: v for k, v in overrides.items() if v is not None}}
         )
@@ -144,6 +145,13 @@ async def serve(args: argparse.Namespace, config: HubConfig) -> int:
             f"refusing to serve on {settings.host} without auth: anyone who can reach it could run "
             "playbooks. Give --tokens-file or --jwt-secret/--jwt-jwks-url, bind 127.0.0.1, or pass "
             "--insecure if something in front of the hub does the auth."
+        )
+    if not is_loopback(settings.host) and not transport_security(settings).enable_dns_rebinding_protection \
+            and not args.insecure:
+        return _fail(
+            f"refusing to serve on {settings.host} without --allowed-host (or --public-url): the Host/Origin "
+            "check against DNS rebinding needs the names clients use. Give --allowed-host NAME (repeatable), "
+            "or pass --insecure if something in front of the hub checks them."
         )
     try:
         sock = bind(settings.host, settings.port)

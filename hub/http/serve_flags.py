@@ -45,11 +45,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--jwt-issuer", help="required JWT `iss` (env AGENTHUB_JWT_ISSUER)")
     add("--authorization-server", dest="authorization_servers", action="append",
         help="OAuth server named in the protected-resource metadata (default the JWT issuer)")
-    add("--insecure", action="store_true", help="allow a non-loopback bind without auth")
+    add("--insecure", action="store_true",
+        help="allow a non-loopback bind without auth or without --allowed-host (something in front checks them)")
     add("--call-timeout", type=float, metavar="SECONDS",
         help="answer `running` after this long (env AGENTHUB_CALL_TIMEOUT, default 60)")
     add("--max-concurrent", type=int, metavar="N",
         help="top-level executions at once (env AGENTHUB_MAX_CONCURRENT, default 64)")
+    add("--isolate-subjects", action="store_true", default=None,
+        help="only the token subject that started an execution (or a token with the `agenthub:admin` scope) "
+             "may see, cancel or diagnose it (env AGENTHUB_ISOLATE_SUBJECTS)")
     add("--page-size", type=int, metavar="N", help="tools/list page size (env AGENTHUB_MCP_PAGE_SIZE, default 100)")
     add("--graceful-timeout", type=float, default=GRACEFUL_TIMEOUT, metavar="SECONDS",
         help=f"seconds to let connections finish on shutdown (default {GRACEFUL_TIMEOUT:g})")

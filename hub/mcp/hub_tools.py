@@ -21,7 +21,7 @@ from catalog.schema import DIALECT, validate_arguments
 from hub.app import Hub
 from hub.contract.envelope import ErrorInfo
 from hub.contract.errors import ErrorCode
-from hub.mcp.tools import ERROR_SCHEMA, entry_visible, envelope_schema, execution_link
+from hub.mcp.tools import ERROR_SCHEMA, current_caller, entry_visible, envelope_schema, execution_link
 from hub.contract.records import ExecutionRecord, ExecutionStatus
 from hub.report import execution_report
 
@@ -222,13 +222,12 @@ class HubTools:
         return _ok("\n".join(lines), {"agents": shown, "total": len(found)})
 
     async def _visible_record(self, execution_id: str, scopes: frozenset[str] | None) -> ExecutionRecord | None:
-        """The execution, unless unknown or of a playbook the caller may not use (told apart from
-        unknown by nothing, so ids of hidden playbooks do not leak)."""
+        """The execution, unless unknown or one the caller may not touch (`hub.contract.access`;
+        told apart from unknown by nothing, so ids of hidden executions do not leak)."""
         record = await self.hub.store.get(execution_id)
-        if record is None or scopes is None:
-            return record
-        entry = self.hub.catalog.get(record.playbook_path)
-        return record if entry is None or entry_visible(entry, scopes) else None
+        if record is None:
+            return None
+        return record if self.hub.access.allows(record, current_caller()) else None
 
     async def execution_status(self, args: dict[str, Any], scopes: frozenset[str] | None) -> types.CallToolResult:
         record = await self._visible_record(args["execution_id"], scopes)

@@ -1,5 +1,7 @@
 """The MCP resources of the hub: each execution's report (text, and JSON with its events) and each
-playbook's YAML source, by URI; the playbooks are also listed. Scope-filtered like the tools."""
+playbook's YAML source, by URI; the playbooks are also listed. Scope-filtered like the tools: a
+pinned `path@N` needs the scopes of both it and the current version, an execution is readable
+under `hub.contract.access` (the scopes stored on it, and subject isolation when on)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from hub.mcp.tools import (
     EXECUTION_URI,
     PLAYBOOK_URI,
     caller_scopes,
+    current_caller,
     entry_visible,
     paginate,
     playbook_uri,
@@ -74,7 +77,7 @@ class HubResources:
             text, mime = await self._execution_resource(uri.removeprefix(executions), scopes)
         elif uri.startswith(playbooks):
             entry = self.hub.catalog.get(uri.removeprefix(playbooks))
-            if entry is not None and entry_visible(entry, scopes):
+            if entry is not None and entry_visible(entry, scopes, self.hub.catalog.get(entry.path)):
                 text, mime = entry.source, "application/yaml"
         if text is None:
             raise MCPError(types.INVALID_PARAMS, f"Resource not found: {uri}", {"uri": uri})
@@ -88,8 +91,7 @@ class HubResources:
         record = await store.get(execution_id)
         if record is None or record.id != execution_id:  # a URI names one execution exactly
             return None, ""
-        entry = self.hub.catalog.get(record.playbook_path)
-        if entry is not None and not entry_visible(entry, scopes):
+        if not self.hub.access.allows(record, current_caller()):
             return None, ""
         await store.flush()
         events = await store.events(record.id)

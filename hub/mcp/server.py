@@ -50,7 +50,7 @@ from hub.mcp.hub_tools import HUB_TOOLS, HubTools
 from hub.mcp.resources import HubResources
 from hub.mcp.tools import (
     caller_scopes,
-    caller_subject,
+    current_caller,
     entry_visible,
     envelope_result,
     paginate,
@@ -299,7 +299,10 @@ class HubMcpServer:
                 loop.call_soon_threadsafe(push, event)
 
         with anyio.CancelScope(shield=True):  # a cancel now would orphan a created execution
-            handle = await self.hub.engine.start(entry, arguments, listener=listener, started_by=caller_subject())
+            caller = current_caller()
+            handle = await self.hub.engine.start(
+                entry, arguments, listener=listener, started_by=caller.subject, caller_scopes=caller.scopes
+            )
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(self._relay_progress, ctx.session, receive, handle.execution_id)

@@ -21,6 +21,7 @@ from mcp.shared.exceptions import MCPError
 
 from catalog.entries import CatalogEntry
 from catalog.schema import DIALECT
+from hub.contract.access import ANONYMOUS, Caller, strictest_scopes
 from hub.contract.envelope import Envelope
 from hub.contract.errors import ErrorKind
 
@@ -69,9 +70,23 @@ def may_use(required: Iterable[str], scopes: frozenset[str] | None) -> bool:
     return scopes is None or set(required) <= scopes
 
 
-def entry_visible(entry: CatalogEntry, scopes: frozenset[str] | None) -> bool:
-    """Whether a caller with `scopes` may see and call this playbook."""
-    return may_use(entry.playbook.metadata.scopes, scopes)
+def entry_visible(entry: CatalogEntry, scopes: frozenset[str] | None, current: CatalogEntry | None = None) -> bool:
+    """Whether a caller with `scopes` may see and call this playbook. For a pinned old version,
+    pass the `current` version of its path: the strictest of both applies (docs/security.md)."""
+    return may_use(entry_scopes(entry, current), scopes)
+
+
+def entry_scopes(entry: CatalogEntry, current: CatalogEntry | None = None) -> list[str]:
+    """The scopes a caller needs for `entry`: its own and its path's current version's."""
+    return list(strictest_scopes(entry.playbook.metadata.scopes, current.playbook.metadata.scopes if current else None))
+
+
+def current_caller() -> Caller:
+    """The identity of the current request (`ANONYMOUS` without auth)."""
+    token = get_access_token()
+    if token is None:
+        return ANONYMOUS
+    return Caller(subject=getattr(token, "subject", None) or token.client_id, scopes=frozenset(token.scopes))
 
 
 # -- cursors -----------------------------------------------------------------------------------

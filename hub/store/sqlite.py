@@ -33,6 +33,7 @@ from hub.store.sqlite_schema import (
     EXECUTION_COLUMNS,
     MAX_VARS,
     SCHEMA,
+    MIGRATIONS,
     SCHEMA_VERSION,
     SYNCHRONOUS,
     UNFINISHED,
@@ -119,8 +120,10 @@ class SqliteEventStore:
         found = tx.conn.execute("PRAGMA user_version").fetchone()[0]
         if found > SCHEMA_VERSION:
             raise RuntimeError(f"store schema {found} is newer than this hub's ({SCHEMA_VERSION})")
-        if found == 1:  # a database of schema 1 gets the column schema 2 added
-            tx.conn.execute("ALTER TABLE executions ADD COLUMN started_by TEXT")
+        if found:  # an existing database: bring it up to this schema step by step
+            for version in range(found, SCHEMA_VERSION):
+                for statement in MIGRATIONS[version]:
+                    tx.conn.execute(statement)
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 tx.conn.execute(statement)
@@ -148,13 +151,13 @@ class SqliteEventStore:
             e.id, e.parent_id, e.playbook_path, e.playbook_version, e.playbook_name,
             text_of(e.status), dumps(e.arguments), e.depth, e.owner or self.owner, e.created_at,
             e.finished_at, None if e.envelope is None else dumps(e.envelope), int(e.cancel_requested),
-            e.started_by,
+            e.started_by, None if e.required_scopes is None else dumps(e.required_scopes),
         )  # fmt: skip
 
         def op(tx: Tx) -> None:
             try:
                 tx.conn.execute(
-                    f"INSERT INTO executions ({EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 14)})", row
+                    f"INSERT INTO executions ({EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 15)})", row
                 )
             except sqlite3.IntegrityError as exc:
                 raise ValueError(f"execution {e.id} already exists") from exc

@@ -11,8 +11,8 @@ from hub.contract.records import ExecutionRecord, ExecutionStatus
 
 log = logging.getLogger("agenthub.store")
 
-SCHEMA_VERSION = 2
-"""1: the first schema. 2: `executions.started_by`."""
+SCHEMA_VERSION = 3
+"""1: the first schema. 2: `executions.started_by`. 3: `executions.required_scopes` (JSON list)."""
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 UNFINISHED = (ExecutionStatus.PENDING.value, ExecutionStatus.RUNNING.value)
 MAX_VARS = 500  # ids per `IN (...)` query, well under SQLite's variable limit
@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS executions (
     finished_at REAL,
     envelope TEXT,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
-    started_by TEXT
+    started_by TEXT,
+    required_scopes TEXT
 );
 CREATE INDEX IF NOT EXISTS executions_status ON executions(status);
 CREATE INDEX IF NOT EXISTS executions_parent ON executions(parent_id);
@@ -49,7 +50,7 @@ CREATE TABLE IF NOT EXISTS events (
 
 EXECUTION_COLUMNS = (
     "id, parent_id, playbook_path, playbook_version, playbook_name, status, arguments, depth, "
-    "owner, created_at, finished_at, envelope, cancel_requested, started_by"
+    "owner, created_at, finished_at, envelope, cancel_requested, started_by, required_scopes"
 )
 
 
@@ -78,4 +79,12 @@ def execution_from_row(row: sqlite3.Row) -> ExecutionRecord:
         envelope=json.loads(row["envelope"]) if row["envelope"] else None,
         cancel_requested=bool(row["cancel_requested"]),
         started_by=row["started_by"],
+        required_scopes=json.loads(row["required_scopes"]) if row["required_scopes"] else None,
     )
+
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE executions ADD COLUMN started_by TEXT",),
+    2: ("ALTER TABLE executions ADD COLUMN required_scopes TEXT",),
+}
+"""The statements that bring a database of schema N to N + 1 (applied in order)."""

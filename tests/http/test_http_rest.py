@@ -353,4 +353,7 @@ def test_dns_rebinding_protection_on_api_and_mcp(api, plain_server):
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "ORIGIN_NOT_ALLOWED"
     assert api.post("/mcp", json={}, headers={**mcp_headers, **evil_origin}).status_code == 403
     assert api.get("/api/catalog", headers={"origin": plain_server.base}).status_code == 200
-    assert api.get("/healthz", headers=evil_host).status_code == 200  # probes are not guarded
+    for public in ("/healthz", "/readyz", "/api/openapi.json"):  # no token needed, but Host/Origin checked
+        assert api.get(public).status_code == 200
+        assert api.get(public, headers=evil_host).json()["error"]["code"] == "HOST_NOT_ALLOWED"
+        assert api.get(public, headers=evil_origin).status_code == 403

@@ -28,9 +28,19 @@ def test_a_non_loopback_bind_is_allowed_with_auth_or_insecure(serve, tmp_path):
         assert client.get("/healthz").status_code == 200
     tokens = tmp_path / "tokens.yaml"
     tokens.write_text("tokens: []\n")
-    with_auth = serve("--host", "0.0.0.0", "--tokens-file", str(tokens))
+    with_auth = serve("--host", "0.0.0.0", "--tokens-file", str(tokens), "--allowed-host", "127.0.0.1:*")
     with with_auth.client() as client:
         assert client.get("/api/catalog").status_code == 401
+        assert client.get("/healthz", headers={"host": "rebound.example"}).status_code == 421
+
+
+def test_a_non_loopback_bind_with_auth_but_no_allowed_host_is_refused(serve, tmp_path):
+    """Without the names clients use, DNS-rebinding protection would be off: refuse instead."""
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text("tokens: []\n")
+    served = serve("--host", "0.0.0.0", "--tokens-file", str(tokens), wait=False)
+    assert _exit_of(served) == 2
+    assert "without --allowed-host" in served.log() and "DNS rebinding" in served.log()
 
 
 @pytest.mark.parametrize(("flags", "message"), [

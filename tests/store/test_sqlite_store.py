@@ -67,7 +67,7 @@ async def test_schema_and_pragmas(tmp_path: Path) -> None:
     assert path.exists()
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         assert {"executions", "events", "executions_status", "executions_parent"} <= names
@@ -108,10 +108,12 @@ async def test_a_schema_1_database_is_migrated_and_keeps_its_rows(tmp_path: Path
     async with SqliteEventStore(path) as store:
         old = await store.get("old-1")
         assert old is not None and old.playbook_path == "hello" and old.started_by is None
-        await store.create(execution("new-1", started_by="ci-bot"))
-        assert (await store.get("new-1")).started_by == "ci-bot"
+        assert old.required_scopes is None  # unknown for old rows: hub.contract.access fails closed
+        await store.create(execution("new-1", started_by="ci-bot", required_scopes=["billing"]))
+        new = await store.get("new-1")
+        assert new.started_by == "ci-bot" and new.required_scopes == ["billing"]
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
     finally:
         conn.close()
