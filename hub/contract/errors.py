@@ -259,6 +259,12 @@ class ErrorCode(Enum):
         False,
         "The playbook's result does not match its declared `output` schema.",
     )
+    OUTPUT_NOT_SERIALIZABLE = (
+        "agent.execution",
+        False,
+        "A step returned data the hub cannot store as JSON (nested too deep, or an integer of over 4300 "
+        "digits); the message names the path.",
+    )
     PROCESS_DIED = (
         "agent.execution",
         True,

@@ -21,6 +21,7 @@ from catalog.catalog import Catalog
 
 from catalog.entries import CatalogEntry
 from catalog.schema import apply_defaults, validate_arguments
+from hub.contract.plain_data import MAX_ARGUMENT_DEPTH, encoding_problem
 from hub.contract.access import ExecutionAccess, strictest_scopes
 from hub.engine.cancel_watch import CancelWatch
 from hub.contract.envelope import Envelope, ErrorInfo, Failure
@@ -172,8 +173,7 @@ class Engine:
             state = self._prepare(record, entry, ref, version, arguments or {}, parent, timeout, listener,
                                   scopes, inherited)
         except Failure as failure:
-            record.arguments = inherited.with_secrets(
-                [] if entry is None else _secret_values(entry, arguments or {}))(arguments or {})
+            record.arguments = _recordable(arguments or {}, entry, inherited)
             envelope = self._envelope(record, started, error=failure.error)
             await self.store.create(record)
             self._emit_raw(record.id, listener, inherited, EventType.EXECUTION_FINISHED, None,
@@ -315,6 +315,11 @@ class Engine:
                 ErrorCode.DEPTH_LIMIT_EXCEEDED,
                 f"sub-run depth {parent.depth + 1} is over the limit of {self.settings.max_depth}: {chain}",
             )
+        too_deep = encoding_problem(arguments, MAX_ARGUMENT_DEPTH)
+        if too_deep is not None:  # before anything recursive (validation, redaction) walks them
+            where = too_deep.replace("value", "input", 1)
+            raise Failure.of(ErrorCode.INPUT_INVALID, where,
+                             details={"errors": [{"path": where.split(":")[0], "message": where.split(": ", 1)[1]}]})
         args = apply_defaults(entry.playbook, arguments)
         problems = validate_arguments(entry.input_schema, args, validator=entry.input_validator)
         if problems:
@@ -533,6 +538,14 @@ def _brief(error: ErrorInfo) -> dict[str, Any]:
 
 def _json_path(parts: Any) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+
+
+def _recordable(arguments: dict[str, Any], entry: CatalogEntry | None, redactor: Redactor) -> dict[str, Any]:
+    """Refused arguments as the record keeps them: redacted, or a note when they cannot be stored."""
+    problem = encoding_problem(arguments, MAX_ARGUMENT_DEPTH)
+    if problem is not None:
+        return {"unrecorded": problem.replace("value", "input", 1)}
+    return redactor.with_secrets([] if entry is None else _secret_values(entry, arguments))(arguments)
 
 
 def _secret_values(entry: CatalogEntry, args: dict[str, Any]) -> list[str]:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from catalog.entries import CatalogEntry
 from catalog.model import RetryPolicy, Step
+from hub.contract.plain_data import MAX_OUTPUT_DEPTH, encoding_problem
 from hub.contract.envelope import Envelope, ErrorInfo, Failure, StepRef
 from hub.contract.errors import ErrorCode
 from hub.contract.records import EventType
@@ -247,6 +248,11 @@ class WorkflowRun:
             started = time.monotonic()
             data, error, child_id = await self._attempt(step, kind, config, step_input, attempt, ctx, iteration)
             took = round(time.monotonic() - started, 6)
+            if error is None:  # checked here, so a bad value never reaches an event or the store
+                problem = encoding_problem(data, MAX_OUTPUT_DEPTH)
+                if problem is not None:
+                    data, error = None, ErrorInfo.of(
+                        ErrorCode.OUTPUT_NOT_SERIALIZABLE, f"{where}: the output cannot be stored: {problem}")
             if error is None:
                 facts: dict[str, Any] = {"kind": kind.name, "attempt": attempt, "duration": took, "output": data}
                 if iteration is not None:

@@ -85,8 +85,12 @@ async def parse_body(request: Request, model: type[M]) -> M:
         data = json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ApiProblem(400, "REQUEST_MALFORMED", f"the body is not JSON: {exc}") from None
+    except RecursionError:
+        raise ApiProblem(400, "REQUEST_MALFORMED", "the body is nested too deeply to read") from None
     try:
         return model.model_validate(data)
+    except RecursionError:
+        raise ApiProblem(422, "REQUEST_INVALID", "the body is nested too deeply") from None
     except ValidationError as exc:
         raise ApiProblem(422, "REQUEST_INVALID", "the body does not match the schema",
                          _validation_details(exc, "body")) from None
@@ -104,7 +108,8 @@ def guarded(handler: Handler) -> Handler:
             return Response(status_code=400)
         except Exception as exc:
             log.exception("REST %s %s failed", request.method, request.url.path)
-            return api_error(500, "INTERNAL_ERROR", f"{type(exc).__name__}: {exc}")
+            # the exception's text stays in the log: it can carry paths, values or SQL
+            return api_error(500, "INTERNAL_ERROR", f"{type(exc).__name__} (details in the server log)")
 
     return run
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import reprlib
 import sqlite3
 from typing import Any
 
@@ -58,9 +59,19 @@ def dumps(value: Any) -> str:
     """JSON text that never fails: odd values become strings, unencodable ones their repr."""
     try:
         return json.dumps(value, default=str, separators=(",", ":"))
-    except (TypeError, ValueError) as exc:  # circular references, non-string keys
-        log.warning("storing an unencodable value as its repr: %s", exc)
-        return json.dumps({"unencodable": repr(value)})
+    except (TypeError, ValueError, RecursionError) as exc:  # circular, too deep, huge integers
+        # the engine refuses such values at its boundaries; this keeps one that slips through
+        # from failing the write (and with it the batch, and the execution's end)
+        log.warning("storing a placeholder for an unencodable value: %s", type(exc).__name__)
+        return json.dumps({"unencodable": _bounded_repr(value)})
+
+
+def _bounded_repr(value: Any) -> str:
+    """A short repr that survives cycles, deep nesting and huge integers."""
+    try:
+        return reprlib.repr(value)
+    except Exception:  # noqa: BLE001 - any repr failure: the type is enough
+        return f"<{type(value).__name__}>"
 
 
 def execution_from_row(row: sqlite3.Row) -> ExecutionRecord:
