@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 
+from catalog.files import DEFAULT_MAX_FILE_BYTES, UnreadableFile, read_catalog_file
 from catalog.entries import CatalogEntry, McpServerEntry
 from catalog.loader import ToolKindSpec, check_document, check_playbook
 from catalog.mcp_servers import McpServer
@@ -64,9 +65,13 @@ class Catalog:
         *,
         ledger: VersionLedger | None = None,
         tool_kinds: Mapping[str, ToolKindSpec] | None = None,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> None:
         self.root = Path(root) if root is not None else None
         self._real_root = os.path.realpath(self.root) if self.root is not None else None
+        self.max_file_bytes = max_file_bytes
+        """Size cap of one catalog file; bigger files, and anything but regular files inside
+        root, are problems and never read (`catalog.files`)."""
         self.ledger: VersionLedger = ledger if ledger is not None else MemoryLedger()
         self.tool_kinds = tool_kinds
         self.problems: dict[str, list[Problem]] = {}
@@ -203,9 +208,9 @@ class Catalog:
                 self._by_file.get(key) or self._servers_by_file.get(key)
             )
             try:
-                source = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                entry, found = None, [Problem(key, None, None, "", f"cannot read the file: {exc}")]
+                source = read_catalog_file(path, self.root, self.max_file_bytes)
+            except UnreadableFile as exc:
+                entry, found = None, [Problem(key, None, None, "", str(exc))]
             else:
                 if previous is not None and previous.digest == digest(source):
                     entry, found = previous, []

@@ -52,7 +52,8 @@ class Hub:
         self.config = config
         self.store, self.ledger = open_store(config)
         self.kinds = StepKinds.builtin(mcp_servers=lambda name: self.catalog.mcp_server(name))
-        self.catalog = Catalog(config.catalog, ledger=self.ledger, tool_kinds=self.kinds.tool_specs())
+        self.catalog = Catalog(config.catalog, ledger=self.ledger, tool_kinds=self.kinds.tool_specs(),
+                               max_file_bytes=config.catalog_max_file_bytes)
         self.troubleshoot = TroubleshootHook(self.store, server=config.troubleshoot)
         self.engine = Engine(
             self.catalog,
@@ -70,6 +71,7 @@ class Hub:
         self.problems: list[Problem] = []
         self.queue: QueueNode | None = None
         """Set on a cluster node (`--queue`): runs and sub-runs are published as work."""
+        self._loading: asyncio.Future[list[Problem]] | None = None
 
     @property
     def access(self) -> ExecutionAccess:
@@ -94,7 +96,15 @@ class Hub:
         if not self.config.catalog.is_dir():
             log.warning("catalog directory %s does not exist", self.config.catalog)
             return []
-        problems = await asyncio.to_thread(self.catalog.load)
+        if self._loading is not None and not self._loading.done():
+            log.error("catalog: the previous load is still running; keeping the served catalog")
+            return []
+        self._loading = asyncio.ensure_future(asyncio.to_thread(self.catalog.load))
+        try:  # shielded: a load that overruns finishes in its thread, and no second one starts meanwhile
+            problems = await asyncio.wait_for(asyncio.shield(self._loading), self.config.catalog_load_timeout)
+        except TimeoutError:
+            log.error("catalog: loading took over %gs; keeping the served catalog", self.config.catalog_load_timeout)
+            return []
         for problem in problems:
             log.warning("catalog: %s", problem)
         return problems

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from catalog.files import DEFAULT_MAX_FILE_BYTES
 from catalog.model import TroubleshootKnobs
 
 DEFAULT_CATALOG = Path("playbooks")
@@ -37,6 +38,15 @@ class HubConfig(BaseModel):
         default="events",
         description="How the catalog directory is watched: OS file events, or polling every 0.25 s "
         "for mounts where events do not arrive (AGENTHUB_WATCH).",
+    )
+    catalog_max_file_bytes: int = Field(
+        default=DEFAULT_MAX_FILE_BYTES, ge=1,
+        description="Size cap of one catalog file; bigger ones are problems, never read (AGENTHUB_CATALOG_MAX_FILE_BYTES).",
+    )
+    catalog_load_timeout: float = Field(
+        default=30.0, gt=0,
+        description="Seconds a catalog (re)load may take before the hub gives up on it and keeps serving "
+        "what it has (AGENTHUB_CATALOG_LOAD_TIMEOUT).",
     )
     isolate_subjects: bool = Field(
         default=False,
@@ -120,6 +130,8 @@ class HubConfig(BaseModel):
             ("queue_max_deliver", "AGENTHUB_QUEUE_MAX_DELIVER"),
             ("queue_depth", "AGENTHUB_QUEUE_DEPTH"),
             ("isolate_subjects", "AGENTHUB_ISOLATE_SUBJECTS"),
+            ("catalog_max_file_bytes", "AGENTHUB_CATALOG_MAX_FILE_BYTES"),
+            ("catalog_load_timeout", "AGENTHUB_CATALOG_LOAD_TIMEOUT"),
         ):
             if env.get(var):
                 values[field] = env[var]

@@ -68,7 +68,7 @@ async def _validate(config: HubConfig, *, as_json: bool) -> int:
     from hub.engine.kinds.registry import StepKinds
 
     tool_kinds = StepKinds.builtin().tool_specs()
-    catalog = Catalog(config.catalog, tool_kinds=tool_kinds)
+    catalog = Catalog(config.catalog, tool_kinds=tool_kinds, max_file_bytes=config.catalog_max_file_bytes)
     problems = await asyncio.to_thread(catalog.load)
     entries = catalog.entries()
     warnings = [w for e in entries for w in unavailable_kind_warnings(e.source, e.file or e.path, tool_kinds)]

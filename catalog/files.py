@@ -1,0 +1,67 @@
+"""Reading one catalog file safely: regular files inside the catalog directory, up to a size cap.
+
+A catalog directory is trusted content, but what sits in it is not always a playbook someone
+wrote: a symlink to `/dev/zero` would be read forever (memory until the process dies), a FIFO
+blocks the reader until a writer comes (start-up hangs, reloads stop for good), and a symlink to a
+file outside the catalog (say `/etc/shadow`) would be parsed and its lines quoted back in problem
+messages. So a file is opened without blocking, checked with `fstat` on the open descriptor (no
+race between the check and the read), and read only when it is a regular file under the cap whose
+real path stays inside the catalog root. A refusal says what the file is, never what it holds.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+DEFAULT_MAX_FILE_BYTES = 1024 * 1024
+"""The default size cap of one catalog file (`--catalog-max-file-bytes`)."""
+
+
+class UnreadableFile(Exception):
+    """A catalog file refused before parsing; the message describes it without its contents."""
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_catalog_file(path: Path, root: Path | None, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
+    """The text of a catalog file, or UnreadableFile saying why it is not read."""
+    if root is not None:
+        real, real_root = os.path.realpath(path), os.path.realpath(root)
+        if os.path.commonpath([real, real_root]) != real_root:
+            raise UnreadableFile("a link to a file outside the catalog directory (not read)")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise UnreadableFile(f"cannot open the file: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableFile(f"{_kind(info.st_mode)}, not a regular file (not read)")
+        if info.st_size > max_bytes:
+            raise UnreadableFile(f"{info.st_size} bytes, over the limit of {max_bytes} (not read)")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= max_bytes:  # the file may grow after fstat: never read past the cap
+            chunk = os.read(fd, min(65536, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_bytes:
+            raise UnreadableFile(f"over the limit of {max_bytes} bytes (not read)")
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read the file: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"not UTF-8 text (byte {exc.start})") from None
