@@ -61,7 +61,8 @@ from hub.http.auth import AuthConfig
 from hub.mcp.server import HubMcpServer
 from hub.http.rest import RestApi
 from hub.http.plumbing import api_error
-from hub.http.rest_models import Health, Readiness
+from hub.http.rest_models import MAX_TIMEOUT, Health, Readiness
+from hub.mcp.legacy_sessions import DEFAULT_MAX_SESSIONS
 
 log = logging.getLogger("agenthub.http")
 
@@ -84,7 +85,13 @@ class HttpSettings(BaseModel):
     )
     allowed_origins: list[str] = Field(default_factory=list, description="Extra Origin values accepted.")
     max_body_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BODY_SIZE, gt=0)
-    session_idle_timeout: float | None = Field(default=DEFAULT_SESSION_IDLE_TIMEOUT, gt=0)
+    session_idle_timeout: float | None = Field(
+        default=DEFAULT_SESSION_IDLE_TIMEOUT, gt=0, le=MAX_TIMEOUT,
+        description="Seconds after which an idle 2025-era MCP session is closed and forgotten.",
+    )
+    max_sessions: int = Field(
+        default=DEFAULT_MAX_SESSIONS, ge=1, description="2025-era MCP sessions open at once; more get 503."
+    )
     authorization_servers: list[str] = Field(
         default_factory=list,
         description="OAuth authorization servers named in the protected-resource metadata "
@@ -216,6 +223,22 @@ class EndStreams:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
+class ForgetDeletedSessions:
+    """After the SDK answered a session's DELETE, the hub forgets its reference to that session
+    too (`hub.mcp.legacy_sessions`), so nothing of an ended session stays in memory."""
+
+    def __init__(self, app: ASGIApp, mcp: HubMcpServer) -> None:
+        self.app = app
+        self.mcp = mcp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+        if scope["type"] == "http" and scope["method"] == "DELETE":
+            session_id = next((v for k, v in scope["headers"] if k == b"mcp-session-id"), None)
+            if session_id is not None:
+                self.mcp.forget_session(session_id.decode("latin-1"))
+
+
 class HostGuard:
     """The SDK's Host/Origin check (DNS-rebinding protection) for routes outside the MCP transport."""
 
@@ -272,6 +295,7 @@ def build_app(hub: Hub, mcp: HubMcpServer, settings: HttpSettings) -> Starlette:
         security_settings=security,
         max_request_body_size=settings.max_body_bytes,
         session_idle_timeout=settings.session_idle_timeout,
+        max_sessions=settings.max_sessions,
     )
     metadata_url = str(build_resource_metadata_url(AnyHttpUrl(settings.mcp_url))) if verifier else None
     rest = RestApi(hub, auth_enabled=verifier is not None, resource_metadata_url=metadata_url)
@@ -290,7 +314,7 @@ def build_app(hub: Hub, mcp: HubMcpServer, settings: HttpSettings) -> Starlette:
 
     async def readyz(request: Request) -> Response:
         counts = {"playbooks": len(hub.catalog), "problems": len(hub.catalog.problems),
-                  "running": len(hub.engine.running())}
+                  "running": len(hub.engine.running()), "sessions": len(mcp.sessions)}
         if not state.ready:
             body = Readiness(status="starting", detail=state.detail, **counts)
             return JSONResponse(body.model_dump(mode="json"), status_code=503)
@@ -308,7 +332,7 @@ def build_app(hub: Hub, mcp: HubMcpServer, settings: HttpSettings) -> Starlette:
     routes: list[Route] = [
         Route("/healthz", host_checked(request_response(healthz)), methods=["GET"]),
         Route("/readyz", host_checked(request_response(readyz)), methods=["GET"]),
-        Route(MCP_PATH, secured(StreamableHTTPASGIApp(manager)), name="mcp"),
+        Route(MCP_PATH, secured(ForgetDeletedSessions(StreamableHTTPASGIApp(manager), mcp)), name="mcp"),
         *rest.routes(guarded, host_checked),
     ]
     if verifier is not None:

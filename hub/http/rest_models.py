@@ -84,6 +84,7 @@ class Readiness(Model):
     playbooks: int = Field(description="Catalog entries served.")
     problems: int = Field(description="Catalog files with problems (not served, or an older version served).")
     running: int = Field(description="Executions running in this process.")
+    sessions: int = Field(default=0, description="2025-era MCP sessions this process keeps for notifications.")
     detail: str | None = None
 
 

@@ -160,7 +160,8 @@ async def serve(args: argparse.Namespace, config: HubConfig) -> int:
     try:
         settings = settings.model_copy(update={"port": sock.getsockname()[1]})
         hub = Hub(config)
-        mcp = HubMcpServer(hub, page_size=args.page_size, call_timeout=config.call_timeout)
+        mcp = HubMcpServer(hub, page_size=args.page_size, call_timeout=config.call_timeout,
+                           max_sessions=settings.max_sessions, session_idle_timeout=settings.session_idle_timeout)
         try:
             app = build_app(hub, mcp, settings)
         except ValueError as exc:

@@ -16,6 +16,8 @@ ENV: dict[str, str] = {
     "allowed_hosts": "AGENTHUB_ALLOWED_HOSTS",
     "allowed_origins": "AGENTHUB_ALLOWED_ORIGINS",
     "max_body_bytes": "AGENTHUB_MAX_BODY_BYTES",
+    "session_idle_timeout": "AGENTHUB_SESSION_IDLE_TIMEOUT",
+    "max_sessions": "AGENTHUB_MAX_SESSIONS",
     "tokens_file": "AGENTHUB_TOKENS_FILE",
     "jwt_secret": "AGENTHUB_JWT_SECRET",
     "jwt_jwks_url": "AGENTHUB_JWT_JWKS_URL",
@@ -37,6 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--allowed-origin", dest="allowed_origins", action="append",
         help="accept this Origin (repeatable; env AGENTHUB_ALLOWED_ORIGINS)")
     add("--max-body-bytes", type=int, help="request size limit (env AGENTHUB_MAX_BODY_BYTES, default 4 MiB)")
+    add("--session-idle-timeout", type=float, metavar="SECONDS",
+        help="close a 2025-era MCP session idle this long (env AGENTHUB_SESSION_IDLE_TIMEOUT, default 1800)")
+    add("--max-sessions", type=int, metavar="N",
+        help="2025-era MCP sessions open at once; more get 503 (env AGENTHUB_MAX_SESSIONS, default 10000)")
     add("--tokens-file", help="YAML/JSON file of hashed bearer tokens (env AGENTHUB_TOKENS_FILE)")
     add("--jwt-secret", help="accept HS256 JWTs signed with this secret (env AGENTHUB_JWT_SECRET)")
     add("--jwt-jwks-url", help="accept RS256/ES256 JWTs signed by keys of this JWKS (env AGENTHUB_JWT_JWKS_URL)")

@@ -22,7 +22,6 @@ import logging
 import math
 import os
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -47,6 +46,7 @@ from catalog.entries import CatalogEntry
 from hub.app import Hub
 from hub.engine.executions import RunHandle
 from hub.mcp.hub_tools import HUB_TOOLS, HubTools
+from hub.mcp.legacy_sessions import DEFAULT_MAX_SESSIONS, LegacySessions
 from hub.mcp.resources import HubResources
 from hub.mcp.tools import (
     caller_scopes,
@@ -62,7 +62,7 @@ log = logging.getLogger("agenthub.mcp")
 
 DEFAULT_PAGE_SIZE = 100
 PAGE_SIZE_ENV = "AGENTHUB_MCP_PAGE_SIZE"
-MAX_LEGACY_SESSIONS = 10_000
+MAX_LEGACY_SESSIONS = DEFAULT_MAX_SESSIONS
 NOTIFY_TIMEOUT = 2.0
 CANCEL_RECORD_TIMEOUT = 10.0
 STDIO_SESSION = "stdio"
@@ -152,6 +152,8 @@ class HubMcpServer:
         page_size: int | None = None,
         call_timeout: float | None = None,
         name: str = "agenthub",
+        max_sessions: int = MAX_LEGACY_SESSIONS,
+        session_idle_timeout: float | None = None,
     ) -> None:
         self.hub = hub
         if page_size is None:
@@ -164,7 +166,7 @@ class HubMcpServer:
         self.listen = ListenHandler(self.bus)
         self.hub_tools = HubTools(hub)
         self.resources = HubResources(hub, self.page_size)
-        self._legacy: OrderedDict[str, ServerSession] = OrderedDict()
+        self.sessions = LegacySessions(max_sessions=max_sessions, idle_timeout=session_idle_timeout)
         self._listing: _Listing | None = None
         self.server = HubServer(
             name,
@@ -202,7 +204,7 @@ class HubMcpServer:
         """Tell every connected client, of both eras, that the tools (and resources) changed."""
         await self.bus.publish(ToolsListChanged())
         await self.bus.publish(ResourcesListChanged())
-        for key, session in list(self._legacy.items()):
+        for key, session in self.sessions.items():
             try:
                 with anyio.fail_after(NOTIFY_TIMEOUT):
                     await session.send_tool_list_changed()
@@ -213,18 +215,16 @@ class HubMcpServer:
 
     def remember_session(self, ctx: ServerRequestContext[Any, Any]) -> None:
         """Keep a legacy connection's session to send it list_changed later (called on every
-        request; the newest proxy of a connection wins). Bounded: the oldest is dropped."""
+        request; the newest proxy of a connection wins). Bounded, and forgotten when the session
+        ends (`hub.mcp.legacy_sessions`)."""
         key = legacy_session_key(ctx)
         if key is None:
             return
-        self._legacy[key] = ctx.session
-        self._legacy.move_to_end(key)
-        while len(self._legacy) > MAX_LEGACY_SESSIONS:
-            self._legacy.popitem(last=False)
+        self.sessions.remember(key, ctx.session)
 
     def forget_session(self, key: str) -> None:
         """Drop a legacy connection (e.g. its HTTP session was deleted or expired)."""
-        self._legacy.pop(key, None)
+        self.sessions.forget(key)
 
     async def _on_initialized(self, ctx: ServerRequestContext[Any, Any], params: types.NotificationParams) -> None:
         self.remember_session(ctx)
