@@ -175,11 +175,12 @@ class RestApi:
     ) -> list[Route]:
         """The routes; `wrap` adds host checks and auth, `public` the host checks only (the
         OpenAPI document needs no token, but DNS-rebinding protection applies to every route)."""
-        routes = [
-            Route(endpoint.route_path, wrap(request_response(guarded(handler))),
-                  methods=[endpoint.method], name=endpoint.operation_id)
-            for endpoint, handler in self.endpoints()
-        ]
+        by_path: dict[str, dict[str, ASGIApp]] = {}  # one route per path: a 405 lists every method
+        names: dict[str, str] = {}
+        for endpoint, handler in self.endpoints():
+            by_path.setdefault(endpoint.route_path, {})[endpoint.method] = wrap(request_response(guarded(handler)))
+            names.setdefault(endpoint.route_path, endpoint.operation_id)
+        routes = [Route(path, _by_method(apps), methods=list(apps), name=names[path]) for path, apps in by_path.items()]
         routes.append(Route("/api/openapi.json", public(request_response(self.openapi_json)), methods=["GET"],
                             name="openapi"))
         return routes
@@ -390,6 +391,19 @@ class RestApi:
             raise ApiProblem(409, "NOT_FAILED", str(exc), {"status": record.status.value}) from None
         body = ExecutionDiagnosis(execution_id=record.id, **diagnosis.model_dump())
         return JSONResponse(body.model_dump(mode="json", exclude_none=True))
+
+
+class _by_method:  # noqa: N801 - reads as the call it replaces in `routes()`
+    """The app of each method of one path (the route has checked the method already; HEAD is GET).
+    A class, not a function: Starlette would take a function for a request handler."""
+
+    def __init__(self, apps: dict[str, ASGIApp]) -> None:
+        self.apps = apps
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        method = scope["method"]
+        app = self.apps.get(method) or self.apps["GET"]  # only HEAD reaches here without its own app
+        await app(scope, receive, send)
 
 
 def _check_pinned_ref(ref: str) -> None:
