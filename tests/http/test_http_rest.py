@@ -48,7 +48,7 @@ def test_health_and_readiness(api):
     assert api.get("/healthz").json() == {"status": "ok"}
     ready = api.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "playbooks": len(ALL_PATHS), "problems": 0, "running": 0}
+    assert ready.json() == {"status": "ready", "playbooks": len(ALL_PATHS), "problems": 0, "running": 0, "sessions": 0}
 
 
 def test_catalog_lists_everything_sorted_with_the_summary_fields(api, openapi):
