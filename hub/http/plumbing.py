@@ -12,9 +12,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp
 
 from hub.contract.envelope import Envelope
 from hub.contract.errors import ErrorCode
+from hub.http.rest_models import MAX_VERSION
 
 log = logging.getLogger("agenthub.rest")
 
@@ -124,3 +126,25 @@ def envelope_status(envelope: Envelope) -> int:
         ErrorCode.INPUT_INVALID.name: 422,
         ErrorCode.TOO_MANY_EXECUTIONS.name: 429,
     }.get(code or "", 200)
+
+
+class MethodDispatch:
+    """The app of each method of one path (the route has checked the method already; HEAD is GET).
+    A class, not a function: Starlette would take a function for a request handler."""
+
+    def __init__(self, apps: dict[str, ASGIApp]) -> None:
+        self.apps = apps
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        method = scope["method"]
+        app = self.apps.get(method) or self.apps["GET"]  # only HEAD reaches here without its own app
+        await app(scope, receive, send)
+
+
+def check_pinned_ref(ref: str) -> None:
+    """A `path@N` whose N is over `MAX_VERSION` is a 422 naming it (as `version=N` is)."""
+    tail = ref.rpartition("@")[2] if "@" in ref else ""
+    if tail.isascii() and tail.isdigit() and (len(tail) > 18 or int(tail) > MAX_VERSION):
+        raise ApiProblem(422, "REQUEST_INVALID", f"version {tail[:20]} of {ref.rpartition('@')[0]!r} is over "
+                         f"the limit of {MAX_VERSION}",
+                         {"errors": [{"loc": ["path"], "msg": f"version over {MAX_VERSION}", "type": "value_error"}]})

@@ -40,13 +40,14 @@ from hub.contract.records import EventRecord, ExecutionRecord
 from hub.http.plumbing import (
     ApiProblem,
     Handler,
+    MethodDispatch,
+    check_pinned_ref,
     envelope_status,
     guarded,
     parse_body,
     parse_query,
 )
 from hub.http.rest_models import (
-    MAX_VERSION,
     ApiErrorBody,
     AuthErrorBody,
     CancelQuery,
@@ -180,7 +181,7 @@ class RestApi:
         for endpoint, handler in self.endpoints():
             by_path.setdefault(endpoint.route_path, {})[endpoint.method] = wrap(request_response(guarded(handler)))
             names.setdefault(endpoint.route_path, endpoint.operation_id)
-        routes = [Route(path, _by_method(apps), methods=list(apps), name=names[path]) for path, apps in by_path.items()]
+        routes = [Route(path, MethodDispatch(apps), methods=list(apps), name=names[path]) for path, apps in by_path.items()]
         routes.append(Route("/api/openapi.json", public(request_response(self.openapi_json)), methods=["GET"],
                             name="openapi"))
         return routes
@@ -267,7 +268,7 @@ class RestApi:
     async def get_entry(self, request: Request) -> Response:
         q = parse_query(request, EntryQuery)
         ref = request.path_params["path"]
-        _check_pinned_ref(ref)
+        check_pinned_ref(ref)
         entry = await asyncio.to_thread(self.hub.catalog.get, ref, q.version)  # may read the ledger
         if entry is None:
             pinned = f" version {q.version}" if q.version else ""
@@ -299,7 +300,7 @@ class RestApi:
 
     async def execute(self, request: Request) -> Response:
         body = await parse_body(request, ExecuteRequest)
-        _check_pinned_ref(body.playbook)
+        check_pinned_ref(body.playbook)
         entry = self.hub.catalog.get(body.playbook, body.version)
         if entry is not None:
             refused = self._check_entry(entry)
@@ -391,28 +392,6 @@ class RestApi:
             raise ApiProblem(409, "NOT_FAILED", str(exc), {"status": record.status.value}) from None
         body = ExecutionDiagnosis(execution_id=record.id, **diagnosis.model_dump())
         return JSONResponse(body.model_dump(mode="json", exclude_none=True))
-
-
-class _by_method:  # noqa: N801 - reads as the call it replaces in `routes()`
-    """The app of each method of one path (the route has checked the method already; HEAD is GET).
-    A class, not a function: Starlette would take a function for a request handler."""
-
-    def __init__(self, apps: dict[str, ASGIApp]) -> None:
-        self.apps = apps
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        method = scope["method"]
-        app = self.apps.get(method) or self.apps["GET"]  # only HEAD reaches here without its own app
-        await app(scope, receive, send)
-
-
-def _check_pinned_ref(ref: str) -> None:
-    """A `path@N` whose N is over `MAX_VERSION` is a 422 naming it (as `version=N` is)."""
-    tail = ref.rpartition("@")[2] if "@" in ref else ""
-    if tail.isascii() and tail.isdigit() and (len(tail) > 18 or int(tail) > MAX_VERSION):
-        raise ApiProblem(422, "REQUEST_INVALID", f"version {tail[:20]} of {ref.rpartition('@')[0]!r} is over "
-                         f"the limit of {MAX_VERSION}",
-                         {"errors": [{"loc": ["path"], "msg": f"version over {MAX_VERSION}", "type": "value_error"}]})
 
 
 def _summary(entry: CatalogEntry) -> CatalogEntrySummary:
