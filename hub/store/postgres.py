@@ -129,7 +129,7 @@ class PostgresEventStore:
             e.id, e.parent_id, e.playbook_path, e.playbook_version, e.playbook_name,
             text_of(e.status), dumps(e.arguments), e.depth, e.owner or self.owner, e.created_at,
             e.finished_at, None if e.envelope is None else dumps(e.envelope), e.cancel_requested,
-            e.started_by,
+            e.started_by, None if e.required_scopes is None else dumps(e.required_scopes),
         )  # fmt: skip
         asyncpg = import_asyncpg()
 
@@ -137,7 +137,7 @@ class PostgresEventStore:
             try:
                 await tx.conn.execute(
                     f"INSERT INTO executions ({EXECUTION_COLUMNS}) VALUES "
-                    f"({', '.join(f'${i}' for i in range(1, 15))})",
+                    f"({', '.join(f'${i}' for i in range(1, 16))})",
                     *row,
                 )
             except asyncpg.UniqueViolationError as exc:
@@ -342,4 +342,5 @@ def _execution(row: Any) -> ExecutionRecord:
         envelope=json.loads(row["envelope"]) if row["envelope"] else None,
         cancel_requested=bool(row["cancel_requested"]),
         started_by=row["started_by"],
+        required_scopes=json.loads(row["required_scopes"]) if row["required_scopes"] else None,
     )

@@ -55,6 +55,8 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (path, digest)
     );
     """,
+    # 2: the scopes an execution requires of a reader, fixed when it starts (hub.contract.access)
+    "ALTER TABLE executions ADD COLUMN IF NOT EXISTS required_scopes TEXT",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -62,7 +64,7 @@ _MIGRATE_LOCK = 0x61676E74  # any fixed number: the advisory lock key every hub 
 
 EXECUTION_COLUMNS = (
     "id, parent_id, playbook_path, playbook_version, playbook_name, status, arguments, depth, "
-    "owner, created_at, finished_at, envelope, cancel_requested, started_by"
+    "owner, created_at, finished_at, envelope, cancel_requested, started_by, required_scopes"
 )
 
 

@@ -58,7 +58,7 @@ async def test_a_hub_on_postgres_runs_playbooks_and_numbers_versions_in_the_data
     catalog.mkdir()
     book = catalog / "twice.yaml"
     book.write_text(
-        "apiVersion: agenthub/v1\nkind: Playbook\nmetadata: {name: twice, path: demo/twice}\n"
+        "apiVersion: agenthub/v1\nkind: Playbook\nmetadata: {name: twice, path: demo/twice, scopes: [math]}\n"
         "input: {n: {type: integer}}\n"
         "workflow:\n  - step: double\n    tool: {kind: noop}\n    result: '{{ n * 2 }}'\n",
         encoding="utf-8",
@@ -70,6 +70,7 @@ async def test_a_hub_on_postgres_runs_playbooks_and_numbers_versions_in_the_data
             assert hub.catalog.get("demo/twice").version == 1
             record = await hub.store.get(envelope.execution_id)
             assert record.status.value == "succeeded" and record.playbook_version == 1
+            assert record.required_scopes == ["math"]  # stored at start (schema 2), read back
         book.write_text(book.read_text().replace("n * 2", "n * 3"), encoding="utf-8")
         async with Hub(HubConfig(catalog=catalog, db=dsn)) as other_node:  # another process, same database
             assert other_node.catalog.get("demo/twice").version == 2
@@ -99,4 +100,4 @@ def test_db_migrate_creates_a_fresh_sqlite_store(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "a new store -> schema 2" in done.stderr and db.exists()
+    assert "a new store -> schema 3" in done.stderr and db.exists()  # 3: executions.required_scopes
