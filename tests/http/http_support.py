@@ -150,7 +150,7 @@ def write_catalog(folder: Path) -> Path:
 
 
 def make_jwt(*, scopes: str = "", audience: str = JWT_AUDIENCE, secret: str = JWT_SECRET,
-             expires_in: float = 600, subject: str = "jwt-user", **claims: Any) -> str:
+             expires_in: float = 86400, subject: str = "jwt-user", **claims: Any) -> str:
     payload = {"sub": subject, "aud": audience, "exp": int(time.time() + expires_in), **claims}
     if scopes:
         payload["scope"] = scopes
