@@ -1,4 +1,9 @@
-"""`tool.kind: http`: one HTTP request with httpx, answered as {status, headers, body}.
+"""`tool.kind: http`: one HTTP request with httpx, answered as {status, headers, body}, plus
+NoETL's names for the same values, `status_code` and `data`.
+
+NoETL's forms are read too: `params` (the query), `body:` as a mapping (sent as JSON; `data` and
+`payload` are other names for it), `endpoint` for `url`, `timeout_seconds`, `verify_ssl`. A query
+string written in `url` is kept, and `query`/`params` are added to it.
 
 Statuses >= 400 fail the step with `HTTP_STATUS_<n>` (retryable for 408, 425, 429 and 5xx);
 connection failures are HTTP_CONNECTION_ERROR and client timeouts HTTP_TIMEOUT, both retryable.
@@ -37,6 +42,7 @@ class HttpConfig(BaseModel):
     form: dict[str, Any] | None = None
     timeout: float = Field(default=30.0, gt=0, description="Per request, seconds.")
     follow_redirects: bool = True
+    verify_ssl: bool = Field(default=True, description="Check the server's TLS certificate.")
     response: Literal["auto", "json", "text"] = "auto"
     idempotency_key: bool = Field(
         default=False,
@@ -49,6 +55,21 @@ class HttpConfig(BaseModel):
     def _upper_method(cls, value: Any) -> Any:
         if isinstance(value, dict) and isinstance(value.get("method"), str):
             value = {**value, "method": value["method"].upper()}
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _noetl_names(cls, value: Any) -> Any:
+        """NoETL's spellings: params, endpoint, timeout_seconds, body/data/payload as a mapping."""
+        if not isinstance(value, dict):
+            return value
+        value = dict(value)
+        for alias, name in (("params", "query"), ("endpoint", "url"), ("timeout_seconds", "timeout")):
+            if alias in value and name not in value:
+                value[name] = value.pop(alias)
+        for alias in ("body", "data", "payload"):
+            if alias in value and not isinstance(value[alias], str) and "json" not in value:
+                value["json"] = value.pop(alias)
         return value
 
     @model_validator(mode="after")
@@ -72,16 +93,23 @@ class HttpKind:
 
     def __init__(self) -> None:
         self._client: httpx.AsyncClient | None = None
+        self._unverified: httpx.AsyncClient | None = None
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             self._client = httpx.AsyncClient(headers={"user-agent": "agenthub"})
         return self._client
 
+    def _insecure_http(self) -> httpx.AsyncClient:
+        if self._unverified is None:
+            self._unverified = httpx.AsyncClient(headers={"user-agent": "agenthub"}, verify=False)
+        return self._unverified
+
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        for client in (self._client, self._unverified):
+            if client is not None:
+                await client.aclose()
+        self._client = self._unverified = None
 
     async def run(self, call: StepCall) -> Any:
         config = call.config
@@ -96,11 +124,11 @@ class HttpKind:
         if config.idempotency_key and not any(k.lower() == "idempotency-key" for k in headers):
             headers = {**headers, "Idempotency-Key": call.idempotency_key}
         try:
-            response = await self._http().request(
+            client = self._http() if config.verify_ssl else self._insecure_http()
+            response = await client.request(
                 config.method,
-                config.url,
+                httpx.URL(config.url).copy_merge_params(query) if query else config.url,
                 headers=headers,
-                params=query,
                 json=config.json_body if config._given("json") else None,
                 content=config.body,
                 data=config.form,
@@ -118,7 +146,10 @@ class HttpKind:
         body = _decode(response, config.response)
         if response.status_code >= 400:
             raise Failure(_status_error(target, response, body), data=body)
-        return {"status": response.status_code, "headers": dict(response.headers), "body": body}
+        return {
+            "status": response.status_code, "headers": dict(response.headers), "body": body,
+            "status_code": response.status_code, "data": body,
+        }
 
 
 def _query_value(value: Any) -> Any:

@@ -1,4 +1,5 @@
-"""`tool.kind: python`: call a `module:function`, or a `main` defined in inline `code`.
+"""`tool.kind: python`: call a `module:function`, or a `main` defined in inline `code`, or run
+inline `code` as a module that sets `result` (NoETL's contract: see `bridges.python_module`).
 
 The rendered step `input` becomes keyword arguments. Coroutine functions are awaited on the loop;
 plain functions run in a worker thread so a slow or blocking function never stalls other runs.
@@ -15,6 +16,7 @@ import hashlib
 import inspect
 import linecache
 from collections.abc import Callable
+from types import CodeType
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -22,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from bridges.callables import argument_problems, describe, signature_of
 from bridges.callables import call as call_function
 from bridges.entrypoints import exception_details, import_entrypoint
+from bridges.python_module import Libs, compile_module, import_libs, run_module, sets_result
 from hub.contract.envelope import Failure
 from hub.contract.errors import ErrorCode
 from hub.contract.steps import StepCall
@@ -31,7 +34,12 @@ class PythonConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     function: str | None = Field(default=None, description="`package.module:function`.")
-    code: str | None = Field(default=None, description="Inline Python defining `main(**input)`.")
+    code: str | None = Field(
+        default=None, description="Inline Python defining `main(**input)`, or setting a module-level `result`."
+    )
+    input: dict[str, Any] = Field(default_factory=dict, description="Globals of inline code (rendered).")
+    args: dict[str, Any] = Field(default_factory=dict, description="Older name of `input`; merged into it.")
+    libs: Libs = Field(default_factory=dict, description="`{alias: module}` (or `{from, import}`) made global.")
 
     @model_validator(mode="after")
     def _one_source(self) -> PythonConfig:
@@ -51,10 +59,13 @@ class PythonKind:
 
     def __init__(self) -> None:
         self._functions: dict[str, tuple[Callable[..., Any], inspect.Signature | None]] = {}
+        self._modules: dict[str, CodeType] = {}
 
     async def run(self, call: StepCall) -> Any:
         config = call.config
         assert isinstance(config, PythonConfig)
+        if config.code is not None and (config.input or config.args or config.libs or sets_result(config.code)):
+            return await self._run_module(config, call)
         fn, signature = await self._resolve(config)
         _check_signature(fn, signature, call.input)
         try:
@@ -64,6 +75,29 @@ class PythonKind:
         except Exception as exc:
             raise _python_error(exc) from None
         return result
+
+    async def _run_module(self, config: PythonConfig, call: StepCall) -> Any:
+        code = self._modules.get(str(config.code))
+        if code is None:
+            code = self._modules[str(config.code)] = compile_module(str(config.code))
+        names = {**config.args, **config.input}
+        namespace = {"__name__": "agenthub_inline", **import_libs(config.libs), **names}
+        namespace = await asyncio.to_thread(run_module, code, namespace)
+        if "result" in namespace:
+            return namespace["result"]
+        main = namespace.get("main")
+        if not callable(main):
+            raise Failure.of(ErrorCode.STEP_CONFIG_INVALID, "inline code must set `result` or define a function `main`")
+        signature = signature_of(main)
+        wanted = set(signature.parameters) if signature is not None else set()
+        kwargs = {**{k: v for k, v in names.items() if k in wanted}, **call.input}
+        _check_signature(main, signature, kwargs)
+        try:
+            return await call_function(main, kwargs=kwargs)
+        except Failure:
+            raise
+        except Exception as exc:
+            raise _python_error(exc) from None
 
     async def _resolve(self, config: PythonConfig) -> tuple[Callable[..., Any], inspect.Signature | None]:
         """The function and its signature, imported or compiled once per hub."""

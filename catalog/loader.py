@@ -33,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 
 from catalog.mcp_servers import TEMPLATE_NAMES, McpServer
 from catalog.model import InputParam, Playbook
+from catalog.noetl.reader import is_noetl, read_noetl
 from catalog.placement import Report, report_validation_error
 from catalog.problems import Location, Problem, sort_problems
 from catalog.schema import param_schema, schema_violations
@@ -86,18 +87,35 @@ def _steps(data: Mapping[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
                 yield index, step
 
 
+ENGINE_TOOL_FIELDS = frozenset({"kind", "spec", "output", "retry", "set"})
+"""Fields of a `tool:` block the engine reads for every kind (not passed to the kind)."""
+
+
+def _tool_blocks(data: Mapping[str, Any]) -> Iterator[tuple[Location, dict[str, Any]]]:
+    """Every `tool:` block with a kind: a step's, or each task of a pipeline (`tool: [{label: {..}}]`)."""
+    for index, step in _steps(data):
+        tool = step.get("tool")
+        base: Location = ("workflow", index, "tool")
+        if isinstance(tool, dict):
+            yield base, tool
+        elif isinstance(tool, list):
+            for j, task in enumerate(tool):
+                if isinstance(task, dict) and len(task) == 1:
+                    label, inner = next(iter(task.items()))
+                    if isinstance(inner, dict):
+                        yield (*base, j, label), inner
+
+
 def _check_tool_kinds(report: Report, tool_kinds: Mapping[str, ToolKindSpec]) -> None:
     known = ", ".join(sorted(tool_kinds)) or "(none)"
-    for index, step in _steps(report.document.data):
-        tool = step.get("tool")
-        if not isinstance(tool, dict) or not isinstance(tool.get("kind"), str):
+    for base, tool in _tool_blocks(report.document.data):
+        if not isinstance(tool.get("kind"), str):
             continue  # the model reports it
-        base: Location = ("workflow", index, "tool")
         spec = tool_kinds.get(tool["kind"])
         if spec is None:
             report.at((*base, "kind"), f"unknown tool kind {tool['kind']!r}; known kinds: {known}")
             continue
-        config = {k: v for k, v in tool.items() if k != "kind"}
+        config = {k: v for k, v in tool.items() if k not in ENGINE_TOOL_FIELDS}
 
         def rendered_later(error: Mapping[str, Any], spec: ToolKindSpec = spec) -> bool:
             first = error["loc"][0] if error["loc"] else None
@@ -139,12 +157,14 @@ def _template_sites(
         loop = step.get("loop")
         if isinstance(loop, dict) and "in" in loop:
             yield from _templates(loop["in"], (*base, "loop", "in"))
-        tool = step.get("tool")
-        if tool_kinds is not None and isinstance(tool, dict) and tool.get("kind") in tool_kinds:
+    if tool_kinds is None:
+        return
+    for base, tool in _tool_blocks(data):
+        if tool.get("kind") in tool_kinds:
             raw = tool_kinds[tool["kind"]].raw_fields
             for key, value in tool.items():
                 if key != "kind" and key not in raw:
-                    yield from _templates(value, (*base, "tool", key))
+                    yield from _templates(value, (*base, key))
 
 
 def _check_templates(report: Report, tool_kinds: Mapping[str, ToolKindSpec] | None) -> None:
@@ -252,7 +272,14 @@ def check_document(
     document, problems = parse_yaml(source, file)
     if document is None:
         return LoadedDocument(None, sort_problems(problems))
-    report = Report(file, document)
+    notes: list[Problem] = []
+    if is_noetl(document.data):
+        written = Report(file, document)
+        document, translation_notes = read_noetl(document)
+        for location, message in translation_notes:
+            written.at(location, message)
+        notes = written.problems
+    report = Report(file, document, list(notes))
     kind = document.data.get("kind")
     kinds = document_kinds()
     if kind is not None and (not isinstance(kind, str) or kind not in kinds):

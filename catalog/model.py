@@ -13,6 +13,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from catalog.tool_block import (  # the step's parts, re-exported for older imports
+    OutputSelect,
+    PipelineTask,
+    PolicyRule,
+    PolicyThen,
+    RetryPolicy,
+    StepSpec,
+    Strict,
+    ToolRetry,
+    ToolSpec,
+)
+
 TOOL_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 RESERVED_PREFIX = "hub_"
 
@@ -24,10 +36,6 @@ def check_api_version(value: str) -> str:
     if not (value.startswith("agenthub/") or value.startswith("noetl.io/")):
         raise ValueError("must be 'agenthub/v1' (or a NoETL 'noetl.io/...' version)")
     return value
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class InputParam(Strict):
@@ -108,6 +116,11 @@ class Metadata(Strict):
     expose: bool = Field(default=True, description="Listed as an MCP tool.")
     scopes: list[str] = Field(default_factory=list, description="Scopes a caller needs to call it.")
     annotations: ToolAnnotations | None = None
+    version: str | None = Field(default=None, description="The author's own version label (informative).")
+    labels: dict[str, Any] = Field(default_factory=dict, description="Free-form labels (informative).")
+    extra: dict[str, Any] = Field(
+        default_factory=dict, description="Other metadata a dialect carries (kept, not interpreted)."
+    )
 
     @field_validator("name")
     @classmethod
@@ -129,44 +142,26 @@ class Metadata(Strict):
 
 
 class KeychainEntry(Strict):
-    """A named secret, read from the environment or a file when a run starts."""
+    """A named secret, read from the environment or a file when a run starts.
+
+    An entry may instead name a `provider` the hub cannot reach by itself (NoETL's `secret_manager`,
+    `oauth2`, ... entries): it loads, keeps its `settings`, and a run that needs it fails with a
+    clear KEYCHAIN_MISSING naming the provider and what to write instead."""
 
     name: str
     env: str | None = None
     file: str | None = None
+    provider: str | None = Field(default=None, description="A secret source the hub cannot resolve itself.")
+    settings: dict[str, Any] = Field(default_factory=dict, description="The provider's own fields, kept.")
     required: bool = True
     description: str | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> KeychainEntry:
-        if (self.env is None) == (self.file is None):
+        given = [s for s in (self.env, self.file, self.provider) if s is not None]
+        if len(given) != 1:
             raise ValueError("give exactly one of `env` or `file`")
         return self
-
-
-class ToolSpec(BaseModel):
-    """`tool:` of a step: a `kind` and that kind's own fields (checked by the kind's model)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    kind: str
-
-    @property
-    def config(self) -> dict[str, Any]:
-        """The kind-specific fields, without `kind`."""
-        return dict(self.model_extra or {})
-
-
-class RetryPolicy(Strict):
-    attempts: int = Field(default=3, ge=1, le=100, description="Total attempts, the first included.")
-    backoff: float = Field(default=0.5, ge=0, description="Delay before the second attempt, seconds.")
-    multiplier: float = Field(default=2.0, ge=1)
-    max_delay: float = Field(default=30.0, ge=0)
-    jitter: float = Field(default=0.5, ge=0, le=1, description="Random +/- fraction of each delay.")
-    on: list[str] = Field(
-        default_factory=lambda: ["retryable"],
-        description="Error codes, kinds, or 'retryable' (any error marked retryable).",
-    )
 
 
 class LoopSpec(Strict):
@@ -186,6 +181,7 @@ class LoopSpec(Strict):
 class Arc(Strict):
     step: str
     when: str | bool | None = None
+    set: dict[str, Any] | None = Field(default=None, description="Written when this arc is taken.")
 
 
 class NextSpec(Strict):
@@ -218,7 +214,13 @@ class TroubleshootKnobs(BaseModel):
 class Step(Strict):
     step: str
     desc: str | None = None
-    tool: ToolSpec
+    tool: ToolSpec | list[PipelineTask] | None = Field(
+        default=None,
+        description="The tool; a list of `{label: tool}` is a pipeline (each task sees `_prev`); "
+        "none passes the previous step's output on.",
+    )
+    spec: StepSpec | None = None
+    output: OutputSelect | None = None
     input: dict[str, Any] | None = None
     timeout: float | None = Field(default=None, gt=0)
     retry: RetryPolicy | None = None
@@ -231,9 +233,33 @@ class Step(Strict):
     @field_validator("step")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*\Z", value):
-            raise ValueError("must be an identifier (letters, digits, '_'), usable in templates")
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_./-]*\Z", value):
+            raise ValueError(
+                "must start with a letter or '_' and hold letters, digits, '_', '-', '.' or '/' "
+                "(a name like 'a-b' is read as steps['a-b'] in templates)"
+            )
         return value
+
+    @field_validator("tool")
+    @classmethod
+    def _one_label(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            labels: set[str] = set()
+            for task in value:
+                if len(task) != 1:
+                    raise ValueError("each pipeline task is one `label: {kind: ...}` mapping")
+                label = next(iter(task))
+                if label in labels:
+                    raise ValueError(f"pipeline task label {label!r} is used twice")
+                labels.add(label)
+        return value
+
+    @property
+    def kind(self) -> str:
+        """The tool kind, `pipeline` for a list of tasks, `noop` for a step with no tool."""
+        if isinstance(self.tool, ToolSpec):
+            return self.tool.kind
+        return "pipeline" if self.tool else "noop"
 
     @field_validator("next", mode="before")
     @classmethod
@@ -263,6 +289,10 @@ class Playbook(Strict):
     timeout: float | None = Field(default=None, gt=0, description="The execution's deadline, seconds.")
     result: Any = None
     on_failure: TroubleshootKnobs | None = None
+    entry: str | None = Field(default=None, description="The step that starts; default the first.")
+    extensions: dict[str, Any] = Field(
+        default_factory=dict, description="Top-level sections of a dialect the hub keeps but does not run."
+    )
     workflow: list[Step] = Field(min_length=1)
 
     @field_validator("api_version")
@@ -287,6 +317,13 @@ class Playbook(Strict):
                     found.append(
                         (("workflow", i, "next", "arcs", j, "step"), f"arc to unknown step {arc.step!r}")
                     )
+        if self.entry is not None and self.entry not in seen:
+            found.append((("entry",), f"entry step {self.entry!r} is not a step of this workflow"))
+        for i, step in enumerate(self.workflow):
+            for j, rule in enumerate(step.tool.rules if isinstance(step.tool, ToolSpec) else []):
+                if rule.then.do == "jump" and rule.then.to not in seen:
+                    found.append(((("workflow", i, "tool", "spec", "policy", "rules", j, "then", "to")),
+                                  f"a jump needs `to:` naming a step of this workflow (got {rule.then.to!r})"))
         names: set[str] = set()
         for i, entry in enumerate(self.keychain):
             if entry.name in names:
@@ -297,6 +334,10 @@ class Playbook(Strict):
     @property
     def declares_result(self) -> bool:
         return "result" in self.model_fields_set
+
+    @property
+    def entry_step(self) -> str:
+        return self.entry or self.workflow[0].step
 
     def step_named(self, name: str) -> Step:
         for step in self.workflow:

@@ -56,7 +56,7 @@ async def cmd_catalog(args: argparse.Namespace, config: HubConfig) -> int:
             "versions": hub.ledger.versions(entry.path),
             "input_schema": entry.input_schema,
             "output_schema": entry.output_schema,
-            "steps": [{"step": s.step, "kind": s.tool.kind} for s in entry.playbook.workflow],
+            "steps": [{"step": s.step, "kind": s.kind} for s in entry.playbook.workflow],
         }
         print(json.dumps(summary, indent=2) if args.json else yaml.safe_dump(summary, sort_keys=False))
         return EXIT_OK

@@ -15,7 +15,9 @@ import yaml
 from hub.app import Hub
 from hub.cli.common import EXIT_ERROR, EXIT_OK, UsageError, err
 from hub.config import HubConfig
-from hub.contract.envelope import Envelope
+from catalog.problems import Problem
+from hub.contract.envelope import Envelope, ErrorInfo
+from hub.contract.errors import ErrorCode
 from hub.contract.records import EventRecord
 
 
@@ -23,7 +25,12 @@ async def cmd_run(args: argparse.Namespace, config: HubConfig) -> int:
     async with Hub(config) as hub:
         target = Path(args.target)
         if target.is_file():
-            entry = _entry_for_file(hub, target)
+            entry, problems = _entry_for_file(hub, target)
+            if entry is None:
+                if not args.json:
+                    raise UsageError("the playbook does not load:\n" + "\n".join(f"  {p}" for p in problems))
+                _print_envelope(_invalid(target, problems), as_json=True)
+                return EXIT_ERROR
         else:
             entry = hub.catalog.get(args.target, args.pin)
             if entry is None:
@@ -42,15 +49,22 @@ async def cmd_run(args: argparse.Namespace, config: HubConfig) -> int:
     return EXIT_OK if envelope.ok else EXIT_ERROR
 
 
-def _entry_for_file(hub: Hub, file: Path) -> Any:
+def _entry_for_file(hub: Hub, file: Path) -> tuple[Any, list[Problem]]:
     resolved = file.resolve()
     for entry in hub.catalog.entries():
         if entry.file and Path(entry.file).resolve() == resolved:
-            return entry
-    entry, problems = hub.catalog.add(file.read_text(encoding="utf-8"), file=str(file))
-    if entry is None:
-        raise UsageError("the playbook does not load:\n" + "\n".join(f"  {p}" for p in problems))
-    return entry
+            return entry, []
+    return hub.catalog.add(file.read_text(encoding="utf-8"), file=str(file))
+
+
+def _invalid(file: Path, problems: list[Problem]) -> Envelope:
+    """A file that does not load, as the error envelope `--json` callers parse (no execution ran)."""
+    shown = "; ".join(str(p) for p in problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+    details = {"problems": [
+        {"file": p.file, "line": p.line, "column": p.column, "field": p.field, "message": p.message} for p in problems
+    ]}
+    error = ErrorInfo.of(ErrorCode.PLAYBOOK_INVALID, f"{file} does not load: {shown}", details=details)
+    return Envelope(status="error", framework="noetl", entrypoint=str(file), execution_id="", duration=0.0, error=error)
 
 
 def _arguments(input_json: str | None, sets: list[str], schema: dict[str, Any]) -> dict[str, Any]:

@@ -44,6 +44,11 @@ class ErrorCode(Enum):
         False,
         "The playbook file does not load (YAML or model errors, with file, line and field).",
     )
+    POLICY_FAILED = (
+        "agent.execution",
+        False,
+        "A tool's `spec.policy.rules` said `do: fail` for an outcome the tool itself did not fail.",
+    )
     STEP_CONFIG_INVALID = (
         "agent.configuration",
         False,

@@ -21,14 +21,38 @@ MASK = "***"
 _MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary text everywhere
 
 
+class Keychain(dict[str, str]):
+    """The resolved values. An entry from a provider the hub cannot read (NoETL's `secret_manager`,
+    `oauth2`, ...) is absent, and reading it fails with KEYCHAIN_MISSING saying what to write."""
+
+    def __init__(self, values: Mapping[str, str], unavailable: Mapping[str, str]) -> None:
+        super().__init__(values)
+        self.unavailable = dict(unavailable)
+
+    def __missing__(self, key: str) -> str:
+        provider = self.unavailable.get(key)
+        if provider is None:
+            raise KeyError(key)
+        raise Failure.of(
+            ErrorCode.KEYCHAIN_MISSING,
+            f"keychain entry {key!r} comes from provider {provider!r}, which this hub cannot read; "
+            "give the entry `env: VARIABLE` or `file: PATH` instead",
+        )
+
+
 def resolve_keychain(
     entries: Iterable[KeychainEntry], environ: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """Read every keychain entry; a missing required one is a KEYCHAIN_MISSING failure."""
+) -> Keychain:
+    """Read every keychain entry; a missing required one is a KEYCHAIN_MISSING failure. Provider
+    entries are left unresolved until a template reads them (see `Keychain`)."""
     env = os.environ if environ is None else environ
     values: dict[str, str] = {}
+    unavailable: dict[str, str] = {}
     for entry in entries:
         value: str | None
+        if entry.provider is not None:
+            unavailable[entry.name] = entry.provider
+            continue
         if entry.env is not None:
             value = env.get(entry.env)
             source = f"environment variable {entry.env}"
@@ -43,7 +67,7 @@ def resolve_keychain(
                 )
             continue
         values[entry.name] = value
-    return values
+    return Keychain(values, unavailable)
 
 
 class Redactor:

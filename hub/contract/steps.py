@@ -34,6 +34,7 @@ class Dispatcher(Protocol):
         *,
         parent: RunContext,
         version: int | None = None,
+        return_step: str | None = None,
     ) -> Envelope: ...
 
 

@@ -17,6 +17,7 @@ import re
 import string
 import types
 from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, Undefined
@@ -150,6 +151,11 @@ def _replace_filter(eval_ctx: Any, value: Any, old: str, new: str, count: int | 
 _replace_filter.jinja_pass_arg = _JINJA_FILTERS["replace"].jinja_pass_arg  # type: ignore[attr-defined]
 
 
+def _now() -> str:
+    """`{{ now() }}`: the current UTC time, ISO 8601."""
+    return datetime.now(timezone.utc).isoformat()
+
+
 def _b64encode(value: str | bytes) -> str:
     raw = value.encode() if isinstance(value, str) else value
     return base64.b64encode(raw).decode()
@@ -166,6 +172,7 @@ class Templates:
         self._env.filters.update(format=_format_filter, center=_center_filter, indent=_indent_filter,
                                  replace=_replace_filter)
         self._env.filters["fromjson"] = json.loads
+        self._env.globals["now"] = _now
         self._compiled: dict[str, Any] = {}
 
     def render(self, value: Any, context: Mapping[str, Any], where: str) -> Any:

@@ -28,6 +28,7 @@ from hub.contract.envelope import Envelope, ErrorInfo, Failure
 from hub.contract.errors import ErrorCode
 from hub.contract.hooks import FailedRun, FailureHook, enter_run, is_troubleshoot_agent
 from hub.engine.ids import ExecutionIds
+from hub.engine.sub_runs import relative_entry, step_output
 from hub.engine.kinds.registry import StepKinds
 from hub.contract.records import EventRecord, EventType, ExecutionRecord, ExecutionStatus
 from hub.contract.secrets import Redactor, resolve_keychain
@@ -121,10 +122,17 @@ class Engine:
             raise
 
     async def run_playbook(
-        self, ref: str, arguments: dict[str, Any], *, parent: RunContext, version: int | None = None
+        self, ref: str, arguments: dict[str, Any], *, parent: RunContext, version: int | None = None,
+        return_step: str | None = None,
     ) -> Envelope:
-        """The dispatcher the `playbook` kind (and `noetl` agents) use for sub-runs."""
-        return await self.run(ref, arguments, version=version, parent=parent, listener=self._listeners.get(parent.execution_id))
+        """The dispatcher the `playbook` kind (and `noetl` agents) use for sub-runs. A `./file.yaml`
+        ref is a file next to the parent's; `return_step` answers with that step's output."""
+        target: str | CatalogEntry = relative_entry(self.catalog, ref, parent.playbook_path) or ref
+        envelope = await self.run(target, arguments, version=version, parent=parent,
+                                  listener=self._listeners.get(parent.execution_id))
+        if return_step is None or not envelope.ok:
+            return envelope
+        return await step_output(self.store, envelope, return_step)
 
     async def start(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from fnmatch import fnmatchcase
 
-from catalog.model import RetryPolicy
+from catalog.model import PolicyThen, RetryPolicy
 from hub.contract.envelope import ErrorInfo
 
 
@@ -25,3 +25,17 @@ def backoff_delay(policy: RetryPolicy, attempt: int, rng: random.Random) -> floa
     if policy.jitter:
         base *= 1 + rng.uniform(-policy.jitter, policy.jitter)
     return max(base, 0.0)
+
+
+def policy_delay(then: PolicyThen, attempt: int) -> float:
+    """Delay before the next try a policy rule's `do: retry` asks for: `delay`, grown `fixed`,
+    `linear` or `exponential` (a number is a multiplier), capped at a minute."""
+    if isinstance(then.backoff, (int, float)):
+        factor = float(then.backoff) ** (attempt - 1)
+    elif then.backoff == "linear":
+        factor = float(attempt)
+    elif then.backoff == "exponential":
+        factor = 2.0 ** (attempt - 1)
+    else:
+        factor = 1.0
+    return min(then.delay * factor, 60.0)

@@ -18,12 +18,14 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from catalog.entries import CatalogEntry
-from catalog.model import RetryPolicy, Step
+from catalog.model import RetryPolicy, Step, ToolSpec
 from hub.contract.plain_data import MAX_OUTPUT_DEPTH, encoding_problem
 from hub.contract.envelope import Envelope, ErrorInfo, Failure, StepRef
 from hub.contract.errors import ErrorCode
 from hub.contract.records import EventType
+from hub.engine.policies import admitted, decide, failure_route
 from hub.engine.retry import backoff_delay, retries
+from hub.engine.scopes import assign, outcome, select
 from hub.contract.secrets import Redactor
 from hub.contract.steps import RunContext, StepCall, StepKind
 
@@ -49,6 +51,7 @@ class ExecutionState:
     context: RunContext
     emit: Emit
     vars: dict[str, Any] = field(default_factory=dict)
+    ctx: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     result: Any = _NO_RESULT
     last_output: Any = None
@@ -62,17 +65,23 @@ class ExecutionState:
     checkpoint: Callable[[], Awaitable[None]] | None = None
     """Awaited after each step attempt finishes (a worker makes `step.finished` durable before
     the next step starts, so a step that finished is never run again after a crash)."""
+    _not_run: dict[str, None] | None = None
 
     def render_context(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Names a template sees: inputs, vars and step outputs by name, then the namespaces."""
-        ctx: dict[str, Any] = {**self.arguments, **self.vars, **self.outputs}
+        """Names a template sees: steps that did not run (as None: falsy), inputs, vars and step
+        outputs by name, then the namespaces (`ctx`, `steps`, `job`, ...)."""
+        if self._not_run is None:
+            self._not_run = dict.fromkeys(s.step for s in self.entry.playbook.workflow)
+        ctx: dict[str, Any] = {**self._not_run, **self.arguments, **self.vars, **self.outputs}
         ctx.update(
             input=self.arguments,
             workload=self.arguments,
             vars=self.vars,
+            ctx=self.ctx,
             steps=self.outputs,
             keychain=self.keychain,
             execution_id=self.context.execution_id,
+            job={"uuid": self.context.execution_id, "id": self.context.execution_id},
             playbook={"path": self.entry.path, "version": self.entry.version, "name": self.entry.name},
         )
         if extra:
@@ -109,6 +118,7 @@ class WorkflowRun:
         self._truthy = truthy
         self._max_activations = max_activations
         self._rng = rng
+        self._jumps: dict[str, str] = {}
 
     async def run(self) -> Any:
         """Run to the end and give the playbook's result; raises StepFailed on the first failure."""
@@ -118,7 +128,7 @@ class WorkflowRun:
             self._count_activation()
             active.add(asyncio.create_task(self._activate(name), name=f"step:{name}"))
 
-        ready = [self.state.entry.playbook.workflow[0].step]
+        ready = [self.state.entry.playbook.entry_step]
         try:
             while ready or active:
                 if len(ready) == 1 and not active:
@@ -160,37 +170,88 @@ class WorkflowRun:
     async def _activate(self, name: str) -> list[str]:
         state = self.state
         step = state.entry.playbook.step_named(name)
-        kind = self._kind(step.tool.kind)
-        if kind is None:
-            raise self._fail(step, ErrorInfo.of(ErrorCode.UNKNOWN_TOOL_KIND, f"no step kind {step.tool.kind!r}"))
-        if step.loop is not None:
-            data = await self._run_loop(step, kind)
-        else:
-            data = await self._run_attempts(step, kind, {}, None)
+        if step.spec is not None and not self._admitted(step):
+            state.emit(EventType.STEP_FINISHED, step=name, kind=step.kind, skipped=True, output=None)
+            return []
+        event = "loop.done" if step.loop is not None else "call.done"
         try:
+            if step.loop is not None:
+                data = await self._run_loop(step)
+            else:
+                data = await self._run_body(step, {}, None)
+        except StepFailed as failed:
+            routed = self._failure_routes(step, failed.error)
+            if routed is None:
+                raise
+            data, event = outcome(None, failed.error), "step.failed"
+        try:
+            data = select(data, step.output)
             state.outputs[name] = data
-            ctx = state.render_context({"output": data})
+            ctx = state.render_context({"output": data, "result": data, "event": {"name": event}})
             for key, value in (step.set or {}).items():
-                state.vars[key] = self._render(value, ctx, f"{name}.set.{key}")
+                self._assign(key, self._render(value, ctx, f"{name}.set.{key}"), None)
             if step.set:
-                ctx = state.render_context({"output": data})
+                ctx = state.render_context({"output": data, "result": data, "event": {"name": event}})
             if step.declares_result:
                 state.result = self._render(step.result, ctx, f"{name}.result")
             state.last_output = data
+            jump = self._jumps.pop(name, None)
+            if jump is not None:
+                return [jump]
             if step.next is None:
                 return []
-            targets: list[str] = []
-            for i, arc in enumerate(step.next.arcs):
-                if self._truthy(arc.when, ctx, f"{name}.next[{i}].when"):
-                    targets.append(arc.step)
-                    if step.next.mode == "first":
-                        break
-            return targets
+            return self._follow(step, ctx, failed=event == "step.failed")
         except Failure as failure:
-            state.emit(EventType.STEP_FAILED, step=name, kind=kind.name, error=_brief(failure.error))
+            state.emit(EventType.STEP_FAILED, step=name, kind=step.kind, error=_brief(failure.error))
             raise self._fail(step, failure.error) from None
 
-    async def _run_loop(self, step: Step, kind: StepKind) -> list[Any]:
+    def _follow(self, step: Step, ctx: dict[str, Any], *, failed: bool) -> list[str]:
+        """The arcs taken (first match or all); after a routed failure only conditional arcs count."""
+        assert step.next is not None
+        targets: list[str] = []
+        for i, arc in enumerate(step.next.arcs):
+            if failed and not isinstance(arc.when, str):
+                continue
+            if self._truthy(arc.when, ctx, f"{step.step}.next[{i}].when"):
+                for key, value in (arc.set or {}).items():
+                    self._assign(key, self._render(value, ctx, f"{step.step}.next[{i}].set.{key}"), None)
+                targets.append(arc.step)
+                if step.next.mode == "first":
+                    break
+        return targets
+
+    def _admitted(self, step: Step) -> bool:
+        try:
+            return admitted(step, self.state.render_context(), self._truthy)
+        except Failure as failure:
+            raise self._fail(step, failure.error) from None
+
+    def _failure_routes(self, step: Step, error: ErrorInfo) -> list[str] | None:
+        return failure_route(step, outcome(None, error), self.state.render_context, self._truthy)
+
+    def _assign(self, key: str, value: Any, iteration: dict[str, Any] | None) -> None:
+        assign(key, value, variables=self.state.vars, ctx=self.state.ctx, iteration=iteration)
+
+    async def _run_body(self, step: Step, extra: dict[str, Any], iteration: int | None) -> Any:
+        """One run of the step's body: its tool, each task of its pipeline, or (no tool) the
+        previous step's output passed on."""
+        tool = step.tool
+        if isinstance(tool, ToolSpec):
+            return await self._run_tool(step, tool, extra, iteration, None)
+        if not tool:
+            self.state.emit(EventType.STEP_STARTED, step=step.step, kind="noop", attempt=1, iteration=iteration)
+            data = self.state.last_output
+            self.state.emit(EventType.STEP_FINISHED, step=step.step, kind="noop", attempt=1, duration=0.0, output=data)
+            return data
+        done: dict[str, Any] = {}
+        previous: Any = None
+        for task in tool:
+            label, spec = next(iter(task.items()))
+            previous = await self._run_tool(step, spec, {**extra, **done, "_prev": previous}, iteration, label)
+            done[label] = previous
+        return previous
+
+    async def _run_loop(self, step: Step) -> list[Any]:
         assert step.loop is not None
         loop = step.loop
         try:
@@ -209,15 +270,16 @@ class WorkflowRun:
 
         def extra(i: int, item: Any) -> dict[str, Any]:
             facts = {"index": i, "first": i == 0, "last": i == count - 1, "length": count}
-            return {loop.iterator: item, "loop": facts}
+            scope = {loop.iterator: item, "index": i}
+            return {loop.iterator: item, "loop": facts, "iter": scope, "loop_index": i}
 
         if loop.mode == "sequential":
-            return [await self._run_attempts(step, kind, extra(i, it), i) for i, it in enumerate(items)]
+            return [await self._run_body(step, extra(i, it), i) for i, it in enumerate(items)]
         gate = asyncio.Semaphore(loop.max_in_flight)
 
         async def one(i: int, item: Any) -> Any:
             async with gate:
-                return await self._run_attempts(step, kind, extra(i, item), i)
+                return await self._run_body(step, extra(i, item), i)
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -226,25 +288,36 @@ class WorkflowRun:
             raise failures.exceptions[0] from None
         return [t.result() for t in tasks]
 
-    async def _run_attempts(self, step: Step, kind: StepKind, extra: dict[str, Any], iteration: int | None) -> Any:
+    async def _run_tool(
+        self, step: Step, tool: ToolSpec, extra: dict[str, Any], iteration: int | None, task: str | None
+    ) -> Any:
         state = self.state
         logged = state.replay.get((step.step, iteration))
         if logged:  # finished before this run was resumed: its output comes from the log
             return logged.pop(0)
+        kind = self._kind(tool.kind)
+        if kind is None:
+            raise self._fail(step, ErrorInfo.of(ErrorCode.UNKNOWN_TOOL_KIND, f"no step kind {tool.kind!r}"))
         ctx = state.render_context(extra)
         where = step.step if iteration is None else f"{step.step}[{iteration}]"
+        if task is not None:
+            where = f"{where}.{task}"
+        labels = {"task": task} if task is not None else {}
         try:
-            config = self._config(step, kind, ctx)
-            step_input = self._render(step.input or {}, ctx, f"{where}.input")
+            config = self._config(step, tool, kind, ctx, where)
+            step_input = self._render(step.input or {}, ctx, f"{where}.input") if task is None else {}
             if not isinstance(step_input, dict):
                 raise Failure.of(ErrorCode.STEP_CONFIG_INVALID, f"{where}.input must render to a mapping")
         except Failure as failure:
-            state.emit(EventType.STEP_FAILED, step=step.step, kind=kind.name, iteration=iteration, error=_brief(failure.error))
+            state.emit(EventType.STEP_FAILED, step=step.step, kind=kind.name, iteration=iteration,
+                       error=_brief(failure.error), **labels)
             raise self._fail(step, failure.error) from None
-        policy = step.retry or kind.default_retry or _ONE_ATTEMPT
+        policy = step.retry or (tool.retry.policy() if tool.retry else None) or (
+            None if tool.rules else kind.default_retry) or _ONE_ATTEMPT
+        iteration_scope = extra.get("iter") if isinstance(extra.get("iter"), dict) else None
         attempt = state.resume_attempts.pop((step.step, iteration), 1)
         while True:
-            state.emit(EventType.STEP_STARTED, step=step.step, kind=kind.name, attempt=attempt, iteration=iteration)
+            state.emit(EventType.STEP_STARTED, step=step.step, kind=kind.name, attempt=attempt, iteration=iteration, **labels)
             started = time.monotonic()
             data, error, child_id = await self._attempt(step, kind, config, step_input, attempt, ctx, iteration)
             took = round(time.monotonic() - started, 6)
@@ -253,8 +326,19 @@ class WorkflowRun:
                 if problem is not None:
                     data, error = None, ErrorInfo.of(
                         ErrorCode.OUTPUT_NOT_SERIALIZABLE, f"{where}: the output cannot be stored: {problem}")
-            if error is None:
-                facts: dict[str, Any] = {"kind": kind.name, "attempt": attempt, "duration": took, "output": data}
+            try:
+                decision = decide(tool, data, outcome(data, error, child_id), ctx, attempt, where, self._render,
+                                  self._truthy, lambda k, v: self._assign(k, v, iteration_scope))
+            except Failure as failure:
+                raise self._fail(step, failure.error) from None
+            if decision is not None:
+                data, error, retry_delay = decision.output, decision.error, decision.retry_delay
+                if decision.jump is not None:
+                    self._jumps[step.step] = decision.jump
+            else:
+                retry_delay = None if error is None else self._retry_delay(policy, error, attempt)
+            if error is None and retry_delay is None:
+                facts: dict[str, Any] = {"kind": kind.name, "attempt": attempt, "duration": took, "output": data, **labels}
                 if iteration is not None:
                     facts["iteration"] = iteration
                 if child_id is not None:
@@ -262,26 +346,39 @@ class WorkflowRun:
                 state.emit(EventType.STEP_FINISHED, step=step.step, **facts)
                 if state.checkpoint is not None:
                     await state.checkpoint()
-                return data
-            delay = self._retry_delay(policy, error, attempt)
-            if delay is not None:
+                return self._after_tool(step, tool, data, ctx, iteration_scope, where)
+            if retry_delay is not None:
+                brief = _brief(error) if error is not None else {"code": "POLICY_RETRY"}
                 state.emit(
                     EventType.STEP_RETRIED, step=step.step, kind=kind.name, attempt=attempt,
-                    iteration=iteration, delay=round(delay, 3), error=_brief(error),
+                    iteration=iteration, delay=round(retry_delay, 3), error=brief, **labels,
                 )
-                await asyncio.sleep(delay)
+                await asyncio.sleep(retry_delay)
                 attempt += 1
                 continue
+            assert error is not None
             state.emit(
                 EventType.STEP_FAILED, step=step.step, kind=kind.name, attempt=attempt,
-                iteration=iteration, duration=took, error=_brief(error),
+                iteration=iteration, duration=took, error=_brief(error), **labels,
             )
             raise self._fail(step, error)
 
-    def _config(self, step: Step, kind: StepKind, ctx: dict[str, Any]) -> BaseModel:
-        raw = step.tool.config
+    def _after_tool(self, step: Step, tool: ToolSpec, data: Any, ctx: dict[str, Any],
+                    iteration_scope: dict[str, Any] | None, where: str) -> Any:
+        data = select(data, tool.output)
+        if tool.set:
+            after = {**ctx, "output": data, "result": data}
+            try:
+                for key, value in tool.set.items():
+                    self._assign(key, self._render(value, after, f"{where}.tool.set.{key}"), iteration_scope)
+            except Failure as failure:
+                raise self._fail(step, failure.error) from None
+        return data
+
+    def _config(self, step: Step, tool: ToolSpec, kind: StepKind, ctx: dict[str, Any], where: str) -> BaseModel:
+        raw = tool.config
         rendered = {
-            k: v if k in kind.raw_fields else self._render(v, ctx, f"{step.step}.tool.{k}")
+            k: v if k in kind.raw_fields else self._render(v, ctx, f"{where}.tool.{k}")
             for k, v in raw.items()
         }
         try:
@@ -290,7 +387,7 @@ class WorkflowRun:
             problems = "; ".join(
                 f"tool.{'.'.join(str(p) for p in e['loc']) or kind.name}: {e['msg']}" for e in exc.errors()
             )
-            raise Failure.of(ErrorCode.STEP_CONFIG_INVALID, f"{step.step}: {problems}") from None
+            raise Failure.of(ErrorCode.STEP_CONFIG_INVALID, f"{where}: {problems}") from None
 
     async def _attempt(
         self, step: Step, kind: StepKind, config: BaseModel, step_input: dict[str, Any], attempt: int,
@@ -346,7 +443,7 @@ class WorkflowRun:
     @staticmethod
     def _fail(step: Step, error: ErrorInfo) -> StepFailed:
         if error.step is None:
-            error = error.model_copy(update={"step": StepRef(name=step.step, kind=step.tool.kind)})
+            error = error.model_copy(update={"step": StepRef(name=step.step, kind=step.kind)})
         return StepFailed(error)
 
 

@@ -283,7 +283,7 @@ class RestApi:
             input_schema=entry.input_schema,
             output_schema=entry.output_schema,
             annotations=meta.annotations.model_dump(by_alias=True, exclude_none=True) if meta.annotations else None,
-            steps=[StepSummary(step=s.step, kind=s.tool.kind) for s in entry.playbook.workflow],
+            steps=[StepSummary(step=s.step, kind=s.kind) for s in entry.playbook.workflow],
         )
         return JSONResponse(detail.model_dump(mode="json"))
 

@@ -1,0 +1,103 @@
+"""NoETL v2 playbooks (written here from NoETL's documented forms) load unchanged and run end to
+end: routing and arc `set`, loops with `iter`, pipelines with `_prev`, the python contract, Jinja in
+code bound as data, workbook tasks, `vars` and `case`, policy rules, failure arcs and admission."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent / "playbooks"
+
+
+@pytest.fixture
+def noetl_catalog(catalog_dir: Path) -> Path:
+    for file in HERE.glob("*.yaml"):
+        shutil.copy(file, catalog_dir / file.name)
+    return catalog_dir
+
+
+async def test_every_fixture_loads(hub, noetl_catalog):
+    h = await hub()
+    assert {p: [str(x) for x in ps] for p, ps in h.catalog.problems.items() if ps} == {}
+    router = h.catalog.get("noetl/router")
+    assert router is not None and router.playbook.entry == "begin"
+    meta = router.playbook.metadata
+    assert (meta.expose, meta.version, meta.labels, meta.extra) == (False, "2", {"team": "probes"}, {"exposed_in_ui": True})
+    assert router.playbook.extensions["executor"]["profile"] == "local"
+
+
+async def test_exclusive_router_arc_set_and_toolless_end(hub, noetl_catalog):
+    h = await hub()
+    env = await h.engine.run("noetl/router")
+    assert env.ok, env.error
+    assert env.data == {"band": "high", "double": 14}  # the toolless `end` passes the last output on
+    low = await h.engine.run("noetl/router", {"level": 1})
+    assert low.data == {"band": "low"}
+
+
+async def test_inclusive_fanout_parallel_loop_with_iter_and_ctx(hub, noetl_catalog):
+    h = await hub()
+    env = await h.engine.run("noetl/fanout")
+    assert env.ok, env.error
+    await h.store.flush()
+    events = await h.store.events(env.execution_id)
+    outputs = {e.step: e.data.get("output") for e in events if e.type == "step.finished" and "iteration" not in e.data}
+    assert outputs["count"] == 3
+    looped = sorted((e.data["output"] for e in events if e.type == "step.finished" and e.step == "square-all"),
+                    key=lambda o: o["at"])
+    assert looped == [{"sq": 1, "at": 0}, {"sq": 4, "at": 1}, {"sq": 9, "at": 2}]
+
+
+async def test_pipeline_keeps_the_url_query_and_passes_prev(hub, noetl_catalog, http_server):
+    http_server.script("/items", (200, {"items": [{"name": "a"}, {"name": "b"}]}))
+    h = await hub()
+    env = await h.engine.run("noetl/pipeline", {"base": http_server.url})
+    assert env.ok, env.error
+    assert env.data == {"names": ["a", "b"], "code": 200}
+    [hit] = http_server.hits("/items")
+    assert hit["path"] == "/items?page=1&size=2"  # the query written in the url is kept
+
+
+async def test_python_contract_libs_and_jinja_bound_as_data(hub, noetl_catalog):
+    h = await hub()
+    env = await h.engine.run("noetl/python", {"who": "x\" + __import__('os').getcwd() + \""})
+    assert env.ok, env.error
+    assert env.data["who"] == "x\" + __import__('os').getcwd() + \""  # a value, never code
+    assert env.data["greet"] == "hi x\" + __import__('os').getcwd() + \"!"
+    assert (env.data["next"], env.data["pi"], env.data["text"]) == (5, 3.14, '{"k": 1}')
+
+
+async def test_workbook_task_vars_and_legacy_case(hub, noetl_catalog):
+    h = await hub()
+    big = await h.engine.run("noetl/workbook")
+    assert big.ok, big.error
+    assert big.data == {"size": "big", "total": 7}
+    small = await h.engine.run("noetl/workbook", {"a": 1, "b": 1})
+    assert small.data == {"size": "small", "total": 2}
+
+
+async def test_policy_retry_continue_failure_arc_and_admit(hub, noetl_catalog, http_server):
+    http_server.script("/flaky", (503, {"e": 1}), (200, {"data": "fresh"}))
+    http_server.script("/broken", (500, {"e": "down"}))
+    h = await hub()
+    env = await h.engine.run("noetl/failures", {"base": http_server.url})
+    assert env.ok, env.error
+    assert env.data == {"recovered": "HTTP_STATUS_500", "flaky": "fresh", "fine_ran": False, "job": True}
+    assert len(http_server.hits("/flaky")) == 2
+    assert len(http_server.hits("/broken")) == 3  # the http kind retries a 500 before the failure arc routes it
+
+
+async def test_policy_continue_keeps_the_error_readable(hub, noetl_catalog, http_server):
+    http_server.script("/flaky", (404, {"e": "gone"}))
+    http_server.script("/broken", (200, {"ok": True}))
+    h = await hub()
+    env = await h.engine.run("noetl/failures", {"base": http_server.url})
+    assert env.ok, env.error
+    assert env.data == "fine"  # /broken answered: the unconditional arc ran, recover did not
+    await h.store.flush()
+    events = await h.store.events(env.execution_id)
+    finished = {e.step: e.data.get("output") for e in events if e.type == "step.finished"}
+    assert finished["start"]["status"] == "error" and finished["start"]["error"]["code"] == "HTTP_STATUS_404"
