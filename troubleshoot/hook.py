@@ -71,9 +71,9 @@ class TroubleshootHook:
 
     def settings_for(self, failed: FailedRun) -> TroubleshootSettings:
         playbook = failed.entry.playbook
-        step_knobs = None
+        step_knobs = failed.context.caller_on_failure
         step = failed.envelope.error.step if failed.envelope.error else None
-        if step is not None:
+        if step is not None and step_knobs is None:
             try:
                 step_knobs = playbook.step_named(step.name).on_failure
             except KeyError:
@@ -84,6 +84,8 @@ class TroubleshootHook:
     async def __call__(self, failed: FailedRun) -> Envelope:
         envelope = failed.envelope
         if envelope.error is None or failed.context.troubleshoot_depth > 0:
+            return envelope
+        if envelope.error.diagnosis is not None:  # a sub-run's diagnosis already rides along
             return envelope
         try:
             settings = self.settings_for(failed)

@@ -70,6 +70,12 @@ def _bounded(context: RunContext, timeout: float | None) -> tuple[RunContext, bo
 
 
 def _child_error(child: Envelope, own_deadline: bool) -> ErrorInfo:
+    """The child's failure as this step's error; the child's diagnosis (if any) rides along."""
+    assert child.error is not None
+    return _child_code(child, own_deadline).model_copy(update={"diagnosis": child.error.diagnosis})
+
+
+def _child_code(child: Envelope, own_deadline: bool) -> ErrorInfo:
     assert child.error is not None
     details = {"child_execution_id": child.execution_id, "child_code": child.error.code}
     message = f"playbook {child.entrypoint} ({child.execution_id}) failed: {child.error.code}: {child.error.message}"

@@ -45,7 +45,24 @@ def read_step(step: Any, base: Location, workbook: dict[str, tuple[int, Any]], m
         out["set"] = merged
     if "tool" in out:
         out["tool"] = _tool(out["tool"], (*base, "tool"), workbook, moves, notes)
+    if isinstance(out.get("tool"), dict) and out["tool"].get("kind") == "agent":
+        _agent(out, base, moves)
     return out
+
+
+def _agent(step: dict[str, Any], base: Location, moves: Moves) -> None:
+    """NoETL writes the troubleshoot knobs on the agent tool (`tool.on_failure`): they are the
+    step's `on_failure` here. `invoke_kwargs.version` is NoETL's version pin: `version`."""
+    tool = dict(step["tool"])
+    if isinstance(tool.get("on_failure"), dict) and "on_failure" not in step:
+        step["on_failure"] = tool.pop("on_failure")
+        moves.record((*base, "on_failure"), (*base, "tool", "on_failure"))
+    kwargs = tool.get("invoke_kwargs")
+    if isinstance(kwargs, dict) and "version" in kwargs and "version" not in tool:
+        tool["invoke_kwargs"] = {k: v for k, v in kwargs.items() if k != "version"}
+        tool["version"] = kwargs["version"]
+        moves.record((*base, "tool", "version"), (*base, "tool", "invoke_kwargs", "version"))
+    step["tool"] = tool
 
 
 def _next(value: Any, base: Location, moves: Moves, notes: Notes) -> Any:

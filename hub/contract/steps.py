@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from catalog.model import RetryPolicy
+from catalog.model import RetryPolicy, TroubleshootKnobs
 from hub.contract.envelope import Envelope
 from hub.contract.secrets import Redactor
 
@@ -62,6 +62,9 @@ class RunContext:
     the hub for the caller (the troubleshoot playbook) checks access with them."""
     required_scopes: tuple[str, ...] = ()
     """Scopes this run requires of a reader (its own, its current version's and its parents')."""
+    caller_on_failure: TroubleshootKnobs | None = None
+    """The `on_failure` knobs of the step that started this sub-run: they decide whether (and how)
+    the sub-run's failure is diagnosed, before its own playbook's (NoETL's agent `on_failure`)."""
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()

@@ -356,6 +356,7 @@ class Engine:
             redactor=redactor,
             caller_scopes=caller_scopes,
             required_scopes=tuple(record.required_scopes or ()),
+            caller_on_failure=parent.caller_on_failure if parent else None,
         )
 
         def emit(event_type: str, step: str | None = None, **data: Any) -> None:

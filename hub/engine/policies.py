@@ -44,8 +44,8 @@ def decide(
     error = None if found["status"] == "ok" else ErrorInfo.model_validate(found["error"])
     whole = bool(tool.output and (tool.output.model_extra or {}).get("envelope"))
     rules = tool.rules
-    if whole and not rules:
-        return Decision(found, None)
+    if whole and not rules:  # an agent answers its own envelope (on failure too): keep it whole
+        return Decision(data if _is_envelope(data) else found, None)
     ruled = {**ctx, "output": found, "attempt": attempt}
     for i, rule in enumerate(rules):
         if not truthy(rule.when, ruled, f"{where}.tool.spec.policy.rules[{i}].when"):
@@ -58,8 +58,14 @@ def decide(
         if then.do in ("fail", "retry"):
             return Decision(None, error or ErrorInfo.of(ErrorCode.POLICY_FAILED, f"{where}: policy rule {i} failed the step"))
         jump = str(then.to) if then.do == "jump" else None
+        if whole and _is_envelope(data):
+            return Decision(data, None, jump=jump)
         return Decision(found if error is not None or whole else data, None, jump=jump)
     return None
+
+
+def _is_envelope(data: Any) -> bool:
+    return isinstance(data, dict) and "status" in data and "framework" in data
 
 
 def failure_route(step: Step, failed: dict[str, Any], context: Callable[[dict[str, Any]], dict[str, Any]],

@@ -9,6 +9,7 @@ step ends the execution with that step's error.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -400,6 +401,8 @@ class WorkflowRun:
             limit, by_deadline = max(remaining, 0.0), True
             if kind.deadline_aware:  # it ends itself at the deadline; this timer is a safety net
                 limit += DEADLINE_SAFETY_NET
+        if step.on_failure is not None:  # a sub-run this step starts is diagnosed by its knobs
+            ctx = dataclasses.replace(ctx, caller_on_failure=step.on_failure)
         call = StepCall(
             step=step.step, kind=kind.name, config=config, input=step_input, context=ctx,
             attempt=attempt, iteration=iteration, progress=lambda message, facts: self.state.emit(
@@ -461,5 +464,7 @@ def _child_error(child: Envelope) -> ErrorInfo:
     details = {"child_execution_id": child.execution_id, "child_code": child.error.code}
     message = f"sub-run {child.entrypoint} ({child.execution_id}) failed: {child.error.code}: {child.error.message}"
     if child.error.code in (ErrorCode.DEADLINE_EXCEEDED.name, ErrorCode.CANCELLED.name):
-        return ErrorInfo.of(ErrorCode[child.error.code], message, details=details)
-    return ErrorInfo.of(ErrorCode.PLAYBOOK_FAILED, message, retryable=child.error.retryable, details=details)
+        error = ErrorInfo.of(ErrorCode[child.error.code], message, details=details)
+    else:
+        error = ErrorInfo.of(ErrorCode.PLAYBOOK_FAILED, message, retryable=child.error.retryable, details=details)
+    return error.model_copy(update={"diagnosis": child.error.diagnosis})  # the child's diagnosis rides along
