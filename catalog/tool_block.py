@@ -155,10 +155,15 @@ class AdmitRule(Strict):
         return bool(self.then.get("allow", True))
 
 
+class Admit(Strict):
+    mode: Literal["exclusive"] = Field(default="exclusive", description="The first matching rule decides.")
+    rules: list[AdmitRule] = Field(default_factory=list)
+
+
 class StepPolicy(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    admit: dict[str, list[AdmitRule]] | None = Field(
+    admit: Admit | None = Field(
         default=None, description="`admit.rules`: the first matching rule's `then.allow` decides if the step runs."
     )
 
@@ -173,6 +178,6 @@ class StepSpec(BaseModel):
     @property
     def admit_rules(self) -> list[AdmitRule]:
         admit = self.policy.admit if self.policy else None
-        return list((admit or {}).get("rules", []))
+        return list(admit.rules) if admit else []
 
 

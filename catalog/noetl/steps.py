@@ -171,8 +171,32 @@ def _tool(tool: Any, base: Location, workbook: dict[str, tuple[int, Any]], moves
     return tasks
 
 
+SPEC_KEEPS = frozenset({"policy", "assert", "mode", "timeout_policy"})
+"""Keys of `tool.spec` that describe the tool rather than configure its kind."""
+
+
+def _hoist_spec(tool: dict[str, Any], base: Location, moves: Moves) -> dict[str, Any]:
+    """NoETL v2 may write a kind's own fields under `tool.spec` (`spec: {code: ...}`,
+    `spec: {method, endpoint, params, policy}`): they are the tool's fields here; `policy` stays.
+    `tool.assert` (a contract of expected inputs and outputs) is kept under `spec`."""
+    spec = tool.get("spec")
+    out = dict(tool)
+    if isinstance(spec, dict) and any(k not in SPEC_KEEPS for k in spec):
+        kept = {k: v for k, v in spec.items() if k in SPEC_KEEPS}
+        for key, value in spec.items():
+            if key not in SPEC_KEEPS and key not in out:
+                out[key] = value
+                moves.record((*base, key), (*base, "spec", key))
+        out["spec"] = kept
+    if "assert" in out:
+        out["spec"] = {**(out.get("spec") or {}), "assert": out.pop("assert")}
+        moves.record((*base, "spec", "assert"), (*base, "assert"))
+    return out
+
+
 def _one_tool(tool: dict[str, Any], base: Location, workbook: dict[str, tuple[int, Any]], moves: Moves,
               notes: Notes) -> dict[str, Any]:
+    tool = _hoist_spec(tool, base, moves)
     if tool.get("kind") == "workbook":
         tool = _workbook_task(tool, base, workbook, moves, notes)
     if tool.get("kind") == "python" and isinstance(tool.get("code"), str):

@@ -4,6 +4,7 @@ code bound as data, workbook tasks, `vars` and `case`, policy rules, failure arc
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -14,8 +15,10 @@ HERE = Path(__file__).parent / "playbooks"
 
 @pytest.fixture
 def noetl_catalog(catalog_dir: Path) -> Path:
-    for file in HERE.glob("*.yaml"):
-        shutil.copy(file, catalog_dir / file.name)
+    for file in HERE.rglob("*.yaml"):
+        target = catalog_dir / file.relative_to(HERE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(file, target)
     return catalog_dir
 
 
@@ -101,3 +104,19 @@ async def test_policy_continue_keeps_the_error_readable(hub, noetl_catalog, http
     events = await h.store.events(env.execution_id)
     finished = {e.step: e.data.get("output") for e in events if e.type == "step.finished"}
     assert finished["start"]["status"] == "error" and finished["start"]["error"]["code"] == "HTTP_STATUS_404"
+
+
+async def test_file_relative_child_return_step_http_body_retry_and_hyphen_names(hub, noetl_catalog, http_server):
+    http_server.script("/builds", (409, {"busy": True}), (201, {"id": "b-7"}))
+    h = await hub()
+    child = await h.engine.run("noetl/ops/build_child", {"base": http_server.url})
+    assert child.ok, child.error
+    assert child.data == {"summary": "passed for b-7", "stamped": True}
+    hits = http_server.hits("/builds")
+    assert len(hits) == 2  # tool.retry: 409 is in retry_on_status
+    assert json.loads(hits[0]["body"]) == {"target": "app", "flags": ["fast"]}  # body: a mapping, sent as JSON
+    parent = await h.engine.run("noetl/ops/build_parent", {"base": http_server.url})
+    assert parent.ok, parent.error
+    # return_step: the child's run-tests output; output_select kept two keys of the http answer
+    assert parent.data == {"tests": "passed", "build": "b-7", "kept": ["data", "status_code"]}
+    assert json.loads(http_server.hits("/builds")[-1]["body"])["target"] == "web"
