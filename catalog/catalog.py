@@ -19,7 +19,9 @@ load the same way, but are kept apart from the playbooks: they are not tools and
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
+import re
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -34,6 +36,8 @@ from catalog.problems import Location, Problem, format_field, sort_problems
 from catalog.schema import input_schema, output_schema
 from catalog.versions import MemoryLedger, VersionLedger, digest
 from catalog.yaml_source import parse_yaml
+
+log = logging.getLogger("agenthub.catalog")
 
 PLAYBOOK_SUFFIXES = (".yaml", ".yml")
 PINNED_CACHE_SIZE = 128
@@ -235,6 +239,7 @@ class Catalog:
                 servers[key] = entry
                 server_names[entry.name] = entry
                 continue
+            entry = _renamed_if_shared(entry, names)
             clashes = self._clashes(entry, paths, names)
             if clashes:
                 problems.setdefault(key, []).extend(clashes)
@@ -364,3 +369,18 @@ class Catalog:
                     continue
             found.append(entry)
         return found
+
+
+def _renamed_if_shared(entry: CatalogEntry, names: Mapping[str, CatalogEntry]) -> CatalogEntry:
+    """A NoETL playbook whose `metadata.name` another file already uses (NoETL names by path, so
+    its catalogs do this) is served under a tool name made from its catalog path, with a warning."""
+    other = names.get(entry.name)
+    if other is None or _same_file(other.file, entry.file) or not entry.playbook.api_version.startswith("noetl.io/"):
+        return entry
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", entry.path).strip("_")[-64:] or entry.name
+    if name in names or name.startswith("hub_"):
+        return entry  # the clash is reported as for any playbook
+    log.warning("%s: tool name %r is already used by %s; serving this playbook as %r (from its path)",
+                entry.file, entry.name, other.file, name)
+    return dataclasses.replace(entry, name=name)
+

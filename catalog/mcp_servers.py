@@ -23,7 +23,7 @@ spec:
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -95,6 +95,9 @@ class McpServer(Strict):
     metadata: McpServerMetadata
     keychain: list[KeychainEntry] = Field(default_factory=list)
     spec: McpServerSpec
+    extensions: dict[str, Any] = Field(
+        default_factory=dict, description="Sections of a dialect's server resource kept, not interpreted."
+    )
 
     @field_validator("api_version")
     @classmethod

@@ -29,15 +29,17 @@ Sessions are kept per server by the kind instance (`McpPool`) and closed by `acl
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import httpx2
 from mcp import MCPError
 from mcp.types import CONNECTION_CLOSED, REQUEST_TIMEOUT, CallToolResult, TextContent, Tool
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bridges.mcp_client.connections import McpConnection, McpPool, OpenFailed, describe_exception
 from bridges.mcp_client.servers import ServerTarget, resolve_target
@@ -62,6 +64,8 @@ ERROR_CODES: tuple[ErrorCode, ...] = (
 )
 """Every code an mcp step can fail with (docs/agents.md lists them, checked by a test)."""
 MESSAGE_LIMIT = 2000
+INLINE_TIMEOUT = 60.0
+"""Seconds for a call to an `endpoint` written inline (a catalog server has its own `timeout`)."""
 """Characters of a tool's error text kept in the message."""
 _TRANSPORT_ERRORS = (
     anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream,
@@ -72,12 +76,45 @@ _TRANSPORT_ERRORS = (
 class McpConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    server: str = Field(min_length=1, description="`metadata.name` of a catalog `kind: McpServer` file.")
-    tool: str = Field(min_length=1, description="The tool's name on that server.")
-    arguments: dict[str, Any] = Field(default_factory=dict, description="The tool's arguments.")
+    server: str | None = Field(default=None, min_length=1, description="`metadata.name` of a catalog `kind: McpServer` file.")
+    endpoint: str | None = Field(
+        default=None, description="A streamable-HTTP endpoint written inline (NoETL's form) instead of `server`."
+    )
+    method: Literal["tools/call", "tools/list"] = Field(default="tools/call", description="tools/list answers the tools.")
+    tool: str | None = Field(default=None, min_length=1, description="The tool's name on that server.")
+    arguments: dict[str, Any] = Field(default_factory=dict, description="The tool's arguments (a JSON string is read).")
     timeout: float | None = Field(
         default=None, gt=0, description="Seconds for the call, connecting included; default the server's."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _noetl_names(cls, value: Any) -> Any:
+        """NoETL's spellings: url/server_url/base_url, tool_name, args, timeout_seconds, JSON-string arguments."""
+        if not isinstance(value, dict):
+            return value
+        value = dict(value)
+        for alias, name in (("url", "endpoint"), ("server_url", "endpoint"), ("base_url", "endpoint"),
+                            ("tool_name", "tool"), ("args", "arguments"), ("timeout_seconds", "timeout")):
+            if alias in value and name not in value:
+                value[name] = value.pop(alias)
+        arguments = value.get("arguments")
+        if isinstance(arguments, str) and not ("{{" in arguments or "{%" in arguments):
+            try:
+                value["arguments"] = json.loads(arguments) if arguments.strip() else {}
+            except ValueError:
+                raise ValueError("`arguments` is a string that is not a JSON object") from None
+        return value
+
+    @model_validator(mode="after")
+    def _target(self) -> McpConfig:
+        if (self.server is None) == (self.endpoint is None):
+            raise ValueError("give exactly one of `server` (a catalog McpServer) or `endpoint` (a URL)")
+        if self.endpoint is not None and not re.match(r"^https?://", self.endpoint):
+            raise ValueError("`endpoint` must start with http:// or https://")
+        if self.method == "tools/call" and self.tool is None:
+            raise ValueError("tools/call needs `tool`")
+        return self
 
 
 class McpKind:
@@ -99,7 +136,16 @@ class McpKind:
     async def run(self, call: StepCall) -> Any:
         config = call.config
         assert isinstance(config, McpConfig)
-        target = self._target(self._lookup(call)(config.server), config.server)
+        if config.endpoint is not None:
+            target = ServerTarget(name=config.endpoint, digest=config.endpoint, transport="http",
+                                  timeout=config.timeout or INLINE_TIMEOUT, url=config.endpoint)
+        else:
+            assert config.server is not None
+            target = self._target(self._lookup(call)(config.server), config.server)
+        if config.method == "tools/list":
+            connection = await self._connect(target)
+            tools = await connection.tools(refresh=True)
+            return {"tools": [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools.values()]}
         limit, by_deadline = config.timeout or target.timeout, False
         remaining = call.context.remaining()
         if remaining is not None and remaining <= limit:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from catalog.noetl.header import read_top
+from catalog.noetl.mcp_resource import read_mcp
 from catalog.noetl.relocate import Moves, relocate
 from catalog.noetl.steps import Notes, read_step, workbook_tasks
 from catalog.yaml_source import YamlDocument
@@ -28,6 +29,8 @@ def read_noetl(document: YamlDocument) -> tuple[YamlDocument, Notes]:
     data = document.data
     moves = Moves()
     notes: Notes = []
+    if data.get("kind") == "Mcp":
+        return relocate(document, read_mcp(data, moves, notes), moves), notes
     out = read_top(data, moves)
     workflow = data.get("workflow")
     if isinstance(workflow, list):

@@ -20,7 +20,7 @@ HERE = Path(__file__).parent / "troubleshoot"
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    catalog = tmp_path / "catalog"
+    catalog = tmp_path / "served_catalog"
     catalog.mkdir()
     for file in HERE.glob("*.yaml"):
         shutil.copy(file, catalog / file.name)
@@ -54,3 +54,57 @@ def test_the_playbook_classifies_a_failed_execution_from_the_rest_api(served, ht
     assert finished["fetch_events"]["status_code"] == 200
     items = finished["fetch_events"]["data"]["items"]
     assert items[0]["seq"] == 2 and len(items) >= 3  # `after_seq=1` written in the url reached the server
+
+
+async def test_mcp_steps_reach_the_served_hub_inline_and_through_an_mcp_resource(served, hub, write_playbook):
+    """`kind: mcp` with an inline `endpoint` (tools/list, and tools/call with JSON-string
+    arguments), and through a NoETL `kind: Mcp` catalog resource named by its path."""
+    write_playbook("servers/remote", f"""
+        apiVersion: noetl.io/v2
+        kind: Mcp
+        metadata: {{name: remote, path: mcp/remote-hub, description: the served hub}}
+        spec:
+          url: {served.mcp_url}
+          protocol: mcp/1.0
+          tools: [{{name: nd_diagnose_execution}}]
+          runtime: {{transport: http}}
+        """)
+    write_playbook("caller", f"""
+        apiVersion: noetl.io/v2
+        kind: Playbook
+        metadata: {{name: nd_mcp_caller, path: noetl/mcp_caller}}
+        workflow:
+          - step: start
+            tool: {{kind: mcp, endpoint: "{served.mcp_url}", method: tools/list}}
+            next: {{arcs: [{{step: inline_call}}]}}
+          - step: inline_call
+            tool:
+              kind: mcp
+              endpoint: "{served.mcp_url}"
+              method: tools/call
+              tool: nd_diagnose_execution
+              arguments: '{{"execution_id": ""}}'
+              timeout_seconds: 30
+            next: {{arcs: [{{step: by_resource}}]}}
+          - step: by_resource
+            tool:
+              kind: mcp
+              server: mcp/remote-hub
+              tool: nd_diagnose_execution
+              arguments: {{execution_id: ""}}
+            next: {{arcs: [{{step: end}}]}}
+          - step: end
+            tool:
+              kind: python
+              input: {{listed: "{{{{ start.tools }}}}", inline: "{{{{ inline_call }}}}", named: "{{{{ by_resource }}}}"}}
+              code: |
+                result = {{"tools": sorted(t["name"] for t in listed),
+                          "inline": inline["data"]["category"], "named": named["data"]["category"]}}
+        """)
+    h = await hub()
+    assert {f: [str(p) for p in ps] for f, ps in h.catalog.problems.items() if ps} == {}
+    assert h.catalog.mcp_server("mcp/remote-hub") is not None
+    env = await h.engine.run("noetl/mcp_caller")
+    assert env.ok, env.error
+    assert env.data["inline"] == env.data["named"] == "unknown"
+    assert {"nd_diagnose_execution", "nd_failing_fetch"} <= set(env.data["tools"])
