@@ -23,6 +23,9 @@ from hub.contract.envelope import ErrorInfo, Failure
 from hub.contract.errors import ErrorCode
 from hub.engine.retry import policy_delay
 
+ENDS_THE_RUN = frozenset({ErrorCode.DEADLINE_EXCEEDED.name, ErrorCode.CANCELLED.name})
+"""Errors no rule or arc continues past: the execution itself is over."""
+
 Render = Callable[[Any, dict[str, Any], str], Any]
 Truthy = Callable[[Any, dict[str, Any], str], bool]
 Assign = Callable[[str, Any], None]
@@ -42,6 +45,8 @@ def decide(
 ) -> Decision | None:
     """The first matching rule's decision; None when no rule matched (the kind's own handling)."""
     error = None if found["status"] == "ok" else ErrorInfo.model_validate(found["error"])
+    if error is not None and error.code in ENDS_THE_RUN:
+        return None
     whole = bool(tool.output and (tool.output.model_extra or {}).get("envelope"))
     rules = tool.rules
     if whole and not rules:  # an agent answers its own envelope (on failure too): keep it whole
@@ -72,6 +77,8 @@ def failure_route(step: Step, failed: dict[str, Any], context: Callable[[dict[st
                   truthy: Truthy) -> list[str] | None:
     """The arc a failed step continues along, or None (the failure ends the run)."""
     if step.next is None or not any(isinstance(a.when, str) for a in step.next.arcs):
+        return None
+    if (failed.get("error") or {}).get("code") in ENDS_THE_RUN:
         return None
     for name in ("step.failed", "call.error"):
         ctx = context({step.step: failed, "output": failed, "event": {"name": name}})
