@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import asyncio
 import json
 import signal
@@ -44,7 +45,10 @@ async def cmd_run(args: argparse.Namespace, config: HubConfig) -> int:
         loop = asyncio.get_running_loop()
         if main_task is not None:
             loop.add_signal_handler(signal.SIGTERM, main_task.cancel)
-        envelope = await hub.engine.run(entry, arguments, listener=listener, timeout=args.timeout)
+        # with --json, stdout carries only the envelope: what steps print (NoETL's python code
+        # prints a lot) goes to stderr
+        with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+            envelope = await hub.engine.run(entry, arguments, listener=listener, timeout=args.timeout)
     _print_envelope(envelope, as_json=args.json)
     return EXIT_OK if envelope.ok else EXIT_ERROR
 

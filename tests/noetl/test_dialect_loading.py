@@ -116,3 +116,29 @@ def test_run_json_on_a_file_that_does_not_load_prints_an_error_envelope(tmp_path
     [problem] = envelope["error"]["details"]["problems"]
     assert (problem["line"], problem["field"]) == (7, "workflow[0].next[0].step")
     assert problem["message"] == "arc to unknown step 'missing'"
+
+
+def test_run_json_keeps_what_python_steps_print_off_stdout(tmp_path):
+    file = tmp_path / "chatty.yaml"
+    file.write_text(textwrap.dedent("""
+        apiVersion: noetl.io/v2
+        kind: Playbook
+        metadata: {name: chatty}
+        workload: {n: 3}
+        workflow:
+          - step: start
+            tool:
+              kind: python
+              input: {n: "{{ workload.n }}"}
+              code: |
+                print(f"working on {n}")
+                result = {"n": n}
+        """).lstrip())
+    done = subprocess.run(
+        [sys.executable, "-m", "hub.cli.main", "run", str(file), "--json", "--db", str(tmp_path / "h.db"),
+         "--catalog", str(tmp_path / "empty")],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["data"] == {"n": 3}
+    assert "working on 3" in done.stderr
