@@ -142,3 +142,23 @@ def test_run_json_keeps_what_python_steps_print_off_stdout(tmp_path):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["data"] == {"n": 3}
     assert "working on 3" in done.stderr
+
+
+async def test_two_noetl_playbooks_sharing_a_name_are_both_served(hub, write_playbook, caplog):
+    for where in ("mcp/ollama/chat", "mcp/vertex-ai-stub/chat"):
+        write_playbook(where, f"""
+            apiVersion: noetl.io/v2
+            kind: Playbook
+            metadata: {{name: chat_completion, path: {where}}}
+            workflow:
+              - step: start
+                tool: {{kind: noop}}
+                result: {where}
+            """)
+    with caplog.at_level("WARNING", logger="agenthub.catalog"):
+        h = await hub()
+    assert {f: ps for f, ps in h.catalog.problems.items() if ps} == {}
+    first, second = h.catalog.get("mcp/ollama/chat"), h.catalog.get("mcp/vertex-ai-stub/chat")
+    assert first.name == "chat_completion" and second.name == "mcp_vertex-ai-stub_chat"
+    assert "tool name 'chat_completion' is already used" in caplog.text
+    assert (await h.engine.run("mcp_vertex-ai-stub_chat")).data == "mcp/vertex-ai-stub/chat"
