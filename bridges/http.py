@@ -14,6 +14,7 @@ shared by all http steps of a hub.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from email.utils import parsedate_to_datetime
@@ -43,6 +44,11 @@ class HttpConfig(BaseModel):
     timeout: float = Field(default=30.0, gt=0, description="Per request, seconds.")
     follow_redirects: bool = True
     verify_ssl: bool = Field(default=True, description="Check the server's TLS certificate.")
+    auth: dict[str, Any] | None = Field(
+        default=None,
+        description="`{type: bearer, token}` or `{type: basic, username, password}`; NoETL's credential "
+        "sources (`source: adc`, `provider: ...`) load but answer a clear error when run.",
+    )
     response: Literal["auto", "json", "text"] = "auto"
     idempotency_key: bool = Field(
         default=False,
@@ -119,6 +125,7 @@ class HttpKind:
         if remaining is not None:
             timeout = max(min(timeout, remaining), 0.001)
         query = {k: _query_value(v) for k, v in config.query.items() if v is not None}
+        headers = {**config.headers, **_auth_headers(config.auth)} if config.auth else config.headers
         target = f"{config.method} {_display_url(config.url)}"
         headers = config.headers
         if config.idempotency_key and not any(k.lower() == "idempotency-key" for k in headers):
@@ -150,6 +157,22 @@ class HttpKind:
             "status": response.status_code, "headers": dict(response.headers), "body": body,
             "status_code": response.status_code, "data": body,
         }
+
+
+def _auth_headers(auth: dict[str, Any]) -> dict[str, str]:
+    """The Authorization header of `auth`; a credential source the hub cannot use is refused."""
+    kind = str(auth.get("type", "")).lower()
+    if kind == "bearer" and isinstance(auth.get("token"), str):
+        return {"Authorization": f"Bearer {auth['token']}"}
+    if kind == "basic" and isinstance(auth.get("username"), str):
+        pair = f"{auth['username']}:{auth.get('password') or ''}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+    source = auth.get("source") or auth.get("provider") or kind or "unknown"
+    raise Failure.of(
+        ErrorCode.STEP_CONFIG_INVALID,
+        f"http auth from {source!r} is not available in this hub; write `auth: {{type: bearer, token: "
+        "\"{{ keychain.name }}\"}` (or a `headers: {Authorization: ...}`) with a keychain entry read from env or file",
+    )
 
 
 def _query_value(value: Any) -> Any:

@@ -67,7 +67,7 @@ def _agent(step: dict[str, Any], base: Location, moves: Moves) -> None:
 
 def _next(value: Any, base: Location, moves: Moves, notes: Notes) -> Any:
     if isinstance(value, list):
-        return [_arc(a, (*base, i), moves) for i, a in enumerate(value)]
+        return _arcs(value, base, moves)
     if not isinstance(value, dict):
         return value
     out = {k: v for k, v in value.items() if k != "spec"}
@@ -82,7 +82,27 @@ def _next(value: Any, base: Location, moves: Moves, notes: Notes) -> Any:
     if isinstance(out.get("mode"), str) and out["mode"] in MODES:
         out["mode"] = MODES[out["mode"]]
     if isinstance(out.get("arcs"), list):
-        out["arcs"] = [_arc(a, (*base, "arcs", i), moves) for i, a in enumerate(out["arcs"])]
+        out["arcs"] = _arcs(out["arcs"], (*base, "arcs"), moves)
+    return out
+
+
+def _arcs(arcs: list[Any], base: Location, moves: Moves) -> list[Any]:
+    """Each arc; `{when, then: [{step: a}, {step: b}]}` is one arc per target with that `when`."""
+    out: list[Any] = []
+    for i, arc in enumerate(arcs):
+        then = arc.get("then") if isinstance(arc, dict) and "step" not in arc else None
+        if isinstance(then, (list, dict, str)):
+            targets = then if isinstance(then, list) else [then]
+            for j, target in enumerate(targets):
+                step = target.get("step") if isinstance(target, dict) else target
+                moves.record((*base, len(out)), (*base, i, "then", j) if isinstance(then, list) else (*base, i, "then"))
+                if "when" in arc:
+                    moves.record((*base, len(out), "when"), (*base, i, "when"))
+                out.append({"step": step, **({"when": arc["when"]} if "when" in arc else {})})
+            continue
+        if len(out) != i:
+            moves.record((*base, len(out)), (*base, i))
+        out.append(_arc(arc, (*base, len(out)), moves))
     return out
 
 

@@ -120,3 +120,17 @@ async def test_file_relative_child_return_step_http_body_retry_and_hyphen_names(
     # return_step: the child's run-tests output; output_select kept two keys of the http answer
     assert parent.data == {"tests": "passed", "build": "b-7", "kept": ["data", "status_code"]}
     assert json.loads(http_server.hits("/builds")[-1]["body"])["target"] == "web"
+
+
+async def test_conditional_arc_with_then_targets_and_http_auth(hub, noetl_catalog, http_server, monkeypatch):
+    monkeypatch.setenv("ND_TEST_API_TOKEN", "tok-0123456789")
+    http_server.script("/secure", (200, {"ok": True}))
+    h = await hub()
+    env = await h.engine.run("noetl/auth", {"base": http_server.url})
+    assert env.ok, env.error
+    assert env.data["data"] == {"ok": True}
+    assert http_server.hits("/secure")[0]["headers"]["Authorization"] == "Bearer tok-0123456789"
+    adc = await h.engine.run("noetl/auth", {"base": http_server.url, "mode": "adc"})
+    assert adc.error is not None and adc.error.code == "STEP_CONFIG_INVALID"
+    assert "http auth from 'adc' is not available" in adc.error.message and "keychain" in adc.error.message
+    assert len(http_server.hits("/secure")) == 1  # nothing was sent without credentials
