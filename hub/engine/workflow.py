@@ -24,6 +24,8 @@ from hub.contract.plain_data import MAX_OUTPUT_DEPTH, encoding_problem
 from hub.contract.envelope import Envelope, ErrorInfo, Failure, StepRef
 from hub.contract.errors import ErrorCode
 from hub.contract.records import EventType
+from hub.engine.loops import run_loop
+from hub.engine.step_errors import brief, child_error, unexpected
 from hub.engine.policies import admitted, decide, failure_route
 from hub.engine.retry import backoff_delay, retries
 from hub.engine.scopes import assign, outcome, select
@@ -203,7 +205,7 @@ class WorkflowRun:
                 return []
             return self._follow(step, ctx, failed=event == "step.failed")
         except Failure as failure:
-            state.emit(EventType.STEP_FAILED, step=name, kind=step.kind, error=_brief(failure.error))
+            state.emit(EventType.STEP_FAILED, step=name, kind=step.kind, error=brief(failure.error))
             raise self._fail(step, failure.error) from None
 
     def _follow(self, step: Step, ctx: dict[str, Any], *, failed: bool) -> list[str]:
@@ -267,27 +269,7 @@ class WorkflowRun:
                     f"{step.step}.loop.in rendered to {type(items).__name__}, not a list",
                 ),
             )
-        count = len(items)
-
-        def extra(i: int, item: Any) -> dict[str, Any]:
-            facts = {"index": i, "first": i == 0, "last": i == count - 1, "length": count}
-            scope = {loop.iterator: item, "index": i}
-            return {loop.iterator: item, "loop": facts, "iter": scope, "loop_index": i}
-
-        if loop.mode == "sequential":
-            return [await self._run_body(step, extra(i, it), i) for i, it in enumerate(items)]
-        gate = asyncio.Semaphore(loop.max_in_flight)
-
-        async def one(i: int, item: Any) -> Any:
-            async with gate:
-                return await self._run_body(step, extra(i, item), i)
-
-        try:
-            async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(one(i, it)) for i, it in enumerate(items)]
-        except* StepFailed as failures:
-            raise failures.exceptions[0] from None
-        return [t.result() for t in tasks]
+        return await run_loop(loop, items, lambda extra, i: self._run_body(step, extra, i), StepFailed)
 
     async def _run_tool(
         self, step: Step, tool: ToolSpec, extra: dict[str, Any], iteration: int | None, task: str | None
@@ -311,7 +293,7 @@ class WorkflowRun:
                 raise Failure.of(ErrorCode.STEP_CONFIG_INVALID, f"{where}.input must render to a mapping")
         except Failure as failure:
             state.emit(EventType.STEP_FAILED, step=step.step, kind=kind.name, iteration=iteration,
-                       error=_brief(failure.error), **labels)
+                       error=brief(failure.error), **labels)
             raise self._fail(step, failure.error) from None
         policy = step.retry or (tool.retry.policy() if tool.retry else None) or (
             None if tool.rules else kind.default_retry) or _ONE_ATTEMPT
@@ -349,10 +331,10 @@ class WorkflowRun:
                     await state.checkpoint()
                 return self._after_tool(step, tool, data, ctx, iteration_scope, where)
             if retry_delay is not None:
-                brief = _brief(error) if error is not None else {"code": "POLICY_RETRY"}
+                said = brief(error) if error is not None else {"code": "POLICY_RETRY"}
                 state.emit(
                     EventType.STEP_RETRIED, step=step.step, kind=kind.name, attempt=attempt,
-                    iteration=iteration, delay=round(retry_delay, 3), error=brief, **labels,
+                    iteration=iteration, delay=round(retry_delay, 3), error=said, **labels,
                 )
                 await asyncio.sleep(retry_delay)
                 attempt += 1
@@ -360,7 +342,7 @@ class WorkflowRun:
             assert error is not None
             state.emit(
                 EventType.STEP_FAILED, step=step.step, kind=kind.name, attempt=attempt,
-                iteration=iteration, duration=took, error=_brief(error), **labels,
+                iteration=iteration, duration=took, error=brief(error), **labels,
             )
             raise self._fail(step, error)
 
@@ -415,7 +397,7 @@ class WorkflowRun:
                 result = await kind.run(call)
         except TimeoutError:
             if not scope.expired():
-                return None, _unexpected(kind, TimeoutError("timed out inside the step")), None
+                return None, unexpected(kind, TimeoutError("timed out inside the step")), None
             if by_deadline:
                 return None, ErrorInfo.of(ErrorCode.DEADLINE_EXCEEDED, f"{step.step}: the execution's deadline passed"), None
             return None, ErrorInfo.of(ErrorCode.STEP_TIMEOUT, f"{step.step}: no answer within {step.timeout:g}s"), None
@@ -423,11 +405,11 @@ class WorkflowRun:
             return failure.data, failure.error, None
         except Exception as exc:  # a step kind let an exception out: still an envelope
             log.exception("step kind %s raised", kind.name)
-            return None, _unexpected(kind, exc), None
+            return None, unexpected(kind, exc), None
         if isinstance(result, Envelope):
             if result.ok:
                 return result.data, None, result.execution_id
-            return None, _child_error(result), result.execution_id
+            return None, child_error(result), result.execution_id
         return result, None, None
 
     def _retry_delay(self, policy: RetryPolicy, error: ErrorInfo, attempt: int) -> float | None:
@@ -448,23 +430,3 @@ class WorkflowRun:
         if error.step is None:
             error = error.model_copy(update={"step": StepRef(name=step.step, kind=step.kind)})
         return StepFailed(error)
-
-
-def _brief(error: ErrorInfo) -> dict[str, Any]:
-    return error.model_dump(mode="json", exclude_none=True, exclude={"step", "diagnosis"})
-
-
-def _unexpected(kind: StepKind, exc: BaseException) -> ErrorInfo:
-    return ErrorInfo.of(ErrorCode.INTERNAL_ERROR, f"step kind {kind.name!r} raised {type(exc).__name__}: {exc}")
-
-
-def _child_error(child: Envelope) -> ErrorInfo:
-    """A failed sub-run as the parent step's error. A shared deadline or a cancel keeps its code."""
-    assert child.error is not None
-    details = {"child_execution_id": child.execution_id, "child_code": child.error.code}
-    message = f"sub-run {child.entrypoint} ({child.execution_id}) failed: {child.error.code}: {child.error.message}"
-    if child.error.code in (ErrorCode.DEADLINE_EXCEEDED.name, ErrorCode.CANCELLED.name):
-        error = ErrorInfo.of(ErrorCode[child.error.code], message, details=details)
-    else:
-        error = ErrorInfo.of(ErrorCode.PLAYBOOK_FAILED, message, retryable=child.error.retryable, details=details)
-    return error.model_copy(update={"diagnosis": child.error.diagnosis})  # the child's diagnosis rides along
