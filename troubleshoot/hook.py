@@ -85,8 +85,6 @@ class TroubleshootHook:
         envelope = failed.envelope
         if envelope.error is None or failed.context.troubleshoot_depth > 0:
             return envelope
-        if envelope.error.diagnosis is not None:  # a sub-run's diagnosis already rides along
-            return envelope
         try:
             settings = self.settings_for(failed)
             if not settings.enabled:

@@ -47,7 +47,7 @@ def decide(
     error = None if found["status"] == "ok" else ErrorInfo.model_validate(found["error"])
     if error is not None and error.code in ENDS_THE_RUN:
         return None
-    whole = bool(tool.output and (tool.output.model_extra or {}).get("envelope"))
+    whole = keeps_envelope(tool)
     rules = tool.rules
     if whole and not rules:  # an agent answers its own envelope (on failure too): keep it whole
         return Decision(data if _is_envelope(data) else found, None)
@@ -67,6 +67,11 @@ def decide(
             return Decision(data, None, jump=jump)
         return Decision(found if error is not None or whole else data, None, jump=jump)
     return None
+
+
+def keeps_envelope(tool: ToolSpec) -> bool:
+    """`output: {envelope: true}`: the tool's outcome is the step's output, a failure included."""
+    return bool(tool.output and (tool.output.model_extra or {}).get("envelope"))
 
 
 def _is_envelope(data: Any) -> bool:

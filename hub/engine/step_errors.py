@@ -24,7 +24,5 @@ def child_error(child: Envelope) -> ErrorInfo:
     details = {"child_execution_id": child.execution_id, "child_code": child.error.code}
     message = f"sub-run {child.entrypoint} ({child.execution_id}) failed: {child.error.code}: {child.error.message}"
     if child.error.code in (ErrorCode.DEADLINE_EXCEEDED.name, ErrorCode.CANCELLED.name):
-        error = ErrorInfo.of(ErrorCode[child.error.code], message, details=details)
-    else:
-        error = ErrorInfo.of(ErrorCode.PLAYBOOK_FAILED, message, retryable=child.error.retryable, details=details)
-    return error.model_copy(update={"diagnosis": child.error.diagnosis})  # the child's diagnosis rides along
+        return ErrorInfo.of(ErrorCode[child.error.code], message, details=details)
+    return ErrorInfo.of(ErrorCode.PLAYBOOK_FAILED, message, retryable=child.error.retryable, details=details)

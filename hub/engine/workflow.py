@@ -26,7 +26,7 @@ from hub.contract.errors import ErrorCode
 from hub.contract.records import EventType
 from hub.engine.loops import run_loop
 from hub.engine.step_errors import brief, child_error, unexpected
-from hub.engine.policies import admitted, decide, failure_route
+from hub.engine.policies import admitted, decide, failure_route, keeps_envelope
 from hub.engine.retry import backoff_delay, retries
 from hub.engine.scopes import assign, outcome, select
 from hub.contract.secrets import Redactor
@@ -298,11 +298,12 @@ class WorkflowRun:
         policy = step.retry or (tool.retry.policy() if tool.retry else None) or (
             None if tool.rules else kind.default_retry) or _ONE_ATTEMPT
         iteration_scope = extra.get("iter") if isinstance(extra.get("iter"), dict) else None
+        continues = keeps_envelope(tool)
         attempt = state.resume_attempts.pop((step.step, iteration), 1)
         while True:
             state.emit(EventType.STEP_STARTED, step=step.step, kind=kind.name, attempt=attempt, iteration=iteration, **labels)
             started = time.monotonic()
-            data, error, child_id = await self._attempt(step, kind, config, step_input, attempt, ctx, iteration)
+            data, error, child_id = await self._attempt(step, kind, config, step_input, attempt, ctx, iteration, continues)
             took = round(time.monotonic() - started, 6)
             if error is None:  # checked here, so a bad value never reaches an event or the store
                 problem = encoding_problem(data, MAX_OUTPUT_DEPTH)
@@ -375,6 +376,7 @@ class WorkflowRun:
     async def _attempt(
         self, step: Step, kind: StepKind, config: BaseModel, step_input: dict[str, Any], attempt: int,
         template_context: dict[str, Any], iteration: int | None = None,
+        continues: bool = False,
     ) -> tuple[Any, ErrorInfo | None, str | None]:
         ctx = self.state.context
         limit, by_deadline = step.timeout, False
@@ -383,7 +385,9 @@ class WorkflowRun:
             limit, by_deadline = max(remaining, 0.0), True
             if kind.deadline_aware:  # it ends itself at the deadline; this timer is a safety net
                 limit += DEADLINE_SAFETY_NET
-        if step.on_failure is not None:  # a sub-run this step starts is diagnosed by its knobs
+        if continues and step.on_failure is not None:
+            # the step goes on with the sub-run's envelope, so no failure of this run will be
+            # diagnosed: the sub-run's own failure is, with this step's knobs
             ctx = dataclasses.replace(ctx, caller_on_failure=step.on_failure)
         call = StepCall(
             step=step.step, kind=kind.name, config=config, input=step_input, context=ctx,
