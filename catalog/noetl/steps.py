@@ -217,7 +217,7 @@ def _hoist_spec(tool: dict[str, Any], base: Location, moves: Moves) -> dict[str,
 def _one_tool(tool: dict[str, Any], base: Location, workbook: dict[str, tuple[int, Any]], moves: Moves,
               notes: Notes) -> dict[str, Any]:
     tool = _hoist_spec(tool, base, moves)
-    if tool.get("kind") == "workbook":
+    if tool.get("kind") == "workbook" and workbook:  # without a `workbook:` section it stays an unavailable kind
         tool = _workbook_task(tool, base, workbook, moves, notes)
     if tool.get("kind") == "python" and isinstance(tool.get("code"), str):
         tool = _python(tool, base, notes)
