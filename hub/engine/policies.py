@@ -79,20 +79,21 @@ def _is_envelope(data: Any) -> bool:
 
 
 def failure_route(step: Step, failed: dict[str, Any], context: Callable[[dict[str, Any]], dict[str, Any]],
-                  truthy: Truthy) -> list[str] | None:
-    """The arc a failed step continues along, or None (the failure ends the run)."""
+                  truthy: Truthy) -> tuple[int, str] | None:
+    """(index of the arc a failed step continues along, the event name it matched), or None (the
+    failure ends the run)."""
     if step.next is None or not any(isinstance(a.when, str) for a in step.next.arcs):
         return None
     if (failed.get("error") or {}).get("code") in ENDS_THE_RUN:
         return None
     for name in ("step.failed", "call.error"):
         ctx = context({step.step: failed, "output": failed, "event": {"name": name}})
-        for arc in step.next.arcs:
+        for index, arc in enumerate(step.next.arcs):
             if not isinstance(arc.when, str):
                 continue
             try:
                 if truthy(arc.when, ctx, f"{step.step}.next.when"):
-                    return [arc.step]
+                    return index, name
             except Failure:
                 continue  # a condition written for success (e.g. on output.data) does not match
     return None

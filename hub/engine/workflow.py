@@ -177,6 +177,7 @@ class WorkflowRun:
             state.emit(EventType.STEP_FINISHED, step=name, kind=step.kind, skipped=True, output=None)
             return []
         event = "loop.done" if step.loop is not None else "call.done"
+        routed: tuple[int, str] | None = None
         try:
             if step.loop is not None:
                 data = await self._run_loop(step)
@@ -186,7 +187,7 @@ class WorkflowRun:
             routed = self._failure_routes(step, failed.error)
             if routed is None:
                 raise
-            data, event = outcome(None, failed.error), "step.failed"
+            data, event = outcome(None, failed.error), routed[1]
         try:
             data = select(data, step.output)
             state.outputs[name] = data
@@ -203,18 +204,21 @@ class WorkflowRun:
                 return [jump]
             if step.next is None:
                 return []
-            return self._follow(step, ctx, failed=event == "step.failed")
+            if routed is not None:  # the arc that matched the failure, and only that one
+                arc = step.next.arcs[routed[0]]
+                for key, value in (arc.set or {}).items():
+                    self._assign(key, self._render(value, ctx, f"{name}.next[{routed[0]}].set.{key}"), None)
+                return [arc.step]
+            return self._follow(step, ctx)
         except Failure as failure:
             state.emit(EventType.STEP_FAILED, step=name, kind=step.kind, error=brief(failure.error))
             raise self._fail(step, failure.error) from None
 
-    def _follow(self, step: Step, ctx: dict[str, Any], *, failed: bool) -> list[str]:
-        """The arcs taken (first match or all); after a routed failure only conditional arcs count."""
+    def _follow(self, step: Step, ctx: dict[str, Any]) -> list[str]:
+        """The arcs taken: the first match, or every match."""
         assert step.next is not None
         targets: list[str] = []
         for i, arc in enumerate(step.next.arcs):
-            if failed and not isinstance(arc.when, str):
-                continue
             if self._truthy(arc.when, ctx, f"{step.step}.next[{i}].when"):
                 for key, value in (arc.set or {}).items():
                     self._assign(key, self._render(value, ctx, f"{step.step}.next[{i}].set.{key}"), None)
@@ -229,7 +233,7 @@ class WorkflowRun:
         except Failure as failure:
             raise self._fail(step, failure.error) from None
 
-    def _failure_routes(self, step: Step, error: ErrorInfo) -> list[str] | None:
+    def _failure_routes(self, step: Step, error: ErrorInfo) -> tuple[int, str] | None:
         return failure_route(step, outcome(None, error), self.state.render_context, self._truthy)
 
     def _assign(self, key: str, value: Any, iteration: dict[str, Any] | None) -> None:

@@ -134,3 +134,13 @@ async def test_conditional_arc_with_then_targets_and_http_auth(hub, noetl_catalo
     assert adc.error is not None and adc.error.code == "STEP_CONFIG_INVALID"
     assert "http auth from 'adc' is not available" in adc.error.message and "keychain" in adc.error.message
     assert len(http_server.hits("/secure")) == 1  # nothing was sent without credentials
+
+
+async def test_a_call_error_arc_routes_the_failure_and_writes_its_set(hub, noetl_catalog, http_server):
+    http_server.script("/gone", (404, {"e": "gone"}))
+    h = await hub()
+    env = await h.engine.run("noetl/on_error", {"base": http_server.url})
+    assert env.ok, env.error
+    assert env.data == {"fell_back": "HTTP_STATUS_404", "start_status": "error"}
+    http_server.script("/gone", (200, {"ok": True}))
+    assert (await h.engine.run("noetl/on_error", {"base": http_server.url})).data == "done"
