@@ -127,7 +127,6 @@ class HttpKind:
         query = {k: _query_value(v) for k, v in config.query.items() if v is not None}
         headers = {**config.headers, **_auth_headers(config.auth)} if config.auth else config.headers
         target = f"{config.method} {_display_url(config.url)}"
-        headers = config.headers
         if config.idempotency_key and not any(k.lower() == "idempotency-key" for k in headers):
             headers = {**headers, "Idempotency-Key": call.idempotency_key}
         try:
