@@ -14,14 +14,26 @@ from catalog.files import DEFAULT_MAX_FILE_BYTES
 from catalog.model import TroubleshootKnobs
 
 DEFAULT_CATALOG = Path("playbooks")
-DEFAULT_DB = Path(".agenthub") / "agenthub.db"
+PROJECT_DB = Path(".agenthub") / "agenthub.db"
+"""Where a project keeps its own database when asked (`--db .agenthub/agenthub.db`)."""
+
+
+def default_db() -> Path:
+    """The per-user database (`~/.local/share/agenthub/agenthub.db` on Linux, honouring
+    XDG_DATA_HOME; the platform's own place elsewhere). Not the working directory: an IDE starts a
+    stdio server wherever it likes, and one history per launch directory (or a crash in an
+    unwritable one) is not what a user wants."""
+    import platformdirs
+
+    return platformdirs.user_data_path("agenthub", appauthor=False) / "agenthub.db"
 
 
 class HubConfig(BaseModel):
     catalog: Path = Field(default=DEFAULT_CATALOG, description="Catalog directory (AGENTHUB_CATALOG).")
     db: Path | str = Field(
-        default=DEFAULT_DB,
-        description="The store (AGENTHUB_DB): a SQLite file (the embedded default), or a postgresql:// URL.",
+        default_factory=default_db,
+        description="The store (AGENTHUB_DB): a SQLite file (the embedded default, in the per-user data "
+        "directory), or a postgresql:// URL.",
     )
     max_depth: int = Field(default=8, ge=0, description="Sub-run nesting limit (AGENTHUB_MAX_DEPTH).")
     default_timeout: float | None = Field(
@@ -30,6 +42,11 @@ class HubConfig(BaseModel):
     call_timeout: float = Field(
         default=60.0, gt=0,
         description="Seconds a tools/call or REST execute waits before answering `running` (AGENTHUB_CALL_TIMEOUT).",
+    )
+    execution_links: bool = Field(
+        default=False,
+        description="Add a resource_link to the execution's report to every MCP tool result, not only "
+        "to `running` answers (AGENTHUB_EXECUTION_LINKS).",
     )
     max_concurrent: int | None = Field(
         default=64, ge=1, description="Top-level executions at once (AGENTHUB_MAX_CONCURRENT)."
@@ -132,6 +149,7 @@ class HubConfig(BaseModel):
             ("isolate_subjects", "AGENTHUB_ISOLATE_SUBJECTS"),
             ("catalog_max_file_bytes", "AGENTHUB_CATALOG_MAX_FILE_BYTES"),
             ("catalog_load_timeout", "AGENTHUB_CATALOG_LOAD_TIMEOUT"),
+            ("execution_links", "AGENTHUB_EXECUTION_LINKS"),
         ):
             if env.get(var):
                 values[field] = env[var]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import textwrap
 import threading
@@ -18,6 +19,19 @@ from hub.config import HubConfig
 
 REPO = Path(__file__).resolve().parent.parent
 AGENTHUB = [sys.executable, "-m", "hub.cli.main"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Commands started without --db use the per-user data directory: during tests that is a
+    temporary one (XDG_DATA_HOME), inherited by every subprocess, never the real home."""
+    previous = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = previous
 
 
 @pytest.fixture

@@ -6,12 +6,13 @@ import argparse
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from hub.app import Hub
-from hub.cli.common import EXIT_ERROR, EXIT_OK, UsageError, closing, err, store_only
+from hub.cli.common import EXIT_ERROR, EXIT_OK, UsageError, closing, err, find_execution, store_only
 from hub.config import HubConfig
 from hub.contract.records import ExecutionStatus
 from hub.report import execution_report, executions_table
@@ -48,7 +49,14 @@ async def cmd_catalog(args: argparse.Namespace, config: HubConfig) -> int:
                 if hub.problems:
                     err(f"{len(hub.catalog.problems)} file(s) with problems; see: agenthub catalog validate")
             return EXIT_OK
-        entry = hub.catalog.get(args.ref)
+        if Path(args.ref).is_file():  # as `run` does
+            from hub.cli.run import _entry_for_file
+
+            entry, problems = _entry_for_file(hub, Path(args.ref))
+            if entry is None:
+                raise UsageError("the playbook does not load:\n" + "\n".join(f"  {p}" for p in problems))
+        else:
+            entry = hub.catalog.get(args.ref)
         if entry is None:
             raise UsageError(f"no playbook {args.ref!r} in catalog {config.catalog}")
         summary = {
@@ -65,13 +73,18 @@ async def cmd_catalog(args: argparse.Namespace, config: HubConfig) -> int:
 async def _validate(config: HubConfig, *, as_json: bool) -> int:
     from catalog.catalog import Catalog
     from catalog.kind_warnings import unavailable_kind_warnings
+    from catalog.problems import Problem
     from hub.engine.kinds.registry import StepKinds
+    from hub.mcp.tools import default_description
 
     tool_kinds = StepKinds.builtin().tool_specs()
     catalog = Catalog(config.catalog, tool_kinds=tool_kinds, max_file_bytes=config.catalog_max_file_bytes)
     problems = await asyncio.to_thread(catalog.load)
     entries = catalog.entries()
     warnings = [w for e in entries for w in unavailable_kind_warnings(e.source, e.file or e.path, tool_kinds)]
+    warnings += [Problem(e.file or e.path, None, None, "metadata.description",
+                         f"missing; MCP clients are shown {default_description(e)!r}")
+                 for e in entries if not e.description]
 
     def placed(found: list[Any]) -> list[dict[str, Any]]:
         return [{"file": p.file, "line": p.line, "column": p.column, "field": p.field, "message": p.message}
@@ -113,9 +126,7 @@ async def cmd_executions(args: argparse.Namespace, config: HubConfig) -> int:
             else:
                 print(executions_table(records))
             return EXIT_OK
-        record = await store.get(args.id)
-        if record is None:
-            raise UsageError(f"no execution {args.id!r} in {config.db_display}")
+        record = await find_execution(store, args.id, config.db_display)
         events = await store.events(record.id)
         children = await store.list(parent_id=record.id, limit=1000)
         if args.json:
@@ -132,9 +143,7 @@ async def cmd_executions(args: argparse.Namespace, config: HubConfig) -> int:
 async def cmd_cancel(args: argparse.Namespace, config: HubConfig) -> int:
     hub = await store_only(config)
     async with closing(hub):
-        record = await hub.store.get(args.id)
-        if record is None:
-            raise UsageError(f"no execution {args.id!r} in {config.db_display}")
+        record = await find_execution(hub.store, args.id, config.db_display)
         if record.status.finished:
             print(f"{record.id} already {record.status.value}")
             return EXIT_ERROR

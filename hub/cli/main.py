@@ -8,8 +8,9 @@ import logging
 import sys
 from pathlib import Path
 
-from hub.cli.common import EXIT_USAGE, UsageError
+from hub.cli.common import EXIT_USAGE, UsageError, check_db_location
 from hub.cli.db import cmd_db
+from hub.cli.info import cmd_info
 from hub.cli.inspect import cmd_cancel, cmd_catalog, cmd_executions
 from hub.cli.run import cmd_run
 from hub.cli import loop
@@ -26,7 +27,7 @@ def _common() -> argparse.ArgumentParser:
                         help="catalog directory (env AGENTHUB_CATALOG, default playbooks/)")
     common.add_argument("--db", default=argparse.SUPPRESS,
                         help="the store: a SQLite file or a postgresql:// URL "
-                             "(env AGENTHUB_DB, default .agenthub/agenthub.db)")
+                             "(env AGENTHUB_DB, default ~/.local/share/agenthub/agenthub.db; `agenthub info` prints it)")
     common.add_argument("--queue", default=argparse.SUPPRESS, metavar="NATS_URL",
                         help="run as a cluster node on NATS JetStream (env AGENTHUB_QUEUE); needs --db postgresql://")
     common.add_argument("--queue-prefix", default=argparse.SUPPRESS, metavar="NAME",
@@ -53,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the envelope as JSON")
     run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="live step progress on stderr (default: when stderr is a terminal)")
+
+    info = commands.add_parser("info", parents=[common], help="where the catalog and the database are")
+    info.add_argument("--json", action="store_true")
 
     cat = commands.add_parser("catalog", parents=[common], help="list, show, validate playbooks")
     cat_cmds = cat.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")
@@ -99,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="tools/list page size (env AGENTHUB_MCP_PAGE_SIZE, default 100)")
     stdio.add_argument("--call-timeout", type=float, metavar="SECONDS",
                        help="answer `running` after this long (env AGENTHUB_CALL_TIMEOUT, default 60)")
+    stdio.add_argument("--execution-links", action="store_true", default=None,
+                       help="add a resource_link to the execution report to every tool result, not only to "
+                            "`running` answers (env AGENTHUB_EXECUTION_LINKS)")
 
     serve = commands.add_parser("serve", parents=[common],
                                 help="serve MCP (streamable HTTP at /mcp) and the REST API (/api) over HTTP")
@@ -120,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_NO_DATABASE = {"info", "token"}
+"""Commands that never open the database (so need not be able to write it)."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -137,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     handler = {
         "run": cmd_run,
+        "info": cmd_info,
         "catalog": cmd_catalog,
         "executions": cmd_executions,
         "cancel": cmd_cancel,
@@ -149,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         "troubleshoot": cmd_troubleshoot,
     }[args.command]
     try:
+        if args.command not in _NO_DATABASE and not (args.command == "catalog" and args.catalog_command in ("schema", "validate")):
+            if not config.uses_postgres:
+                check_db_location(config.db)
         return loop.run(handler(args, config))
     except KeyboardInterrupt:
         return 130

@@ -9,12 +9,13 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import yaml
 
 from hub.app import Hub
 from hub.cli.common import EXIT_ERROR, EXIT_OK, UsageError, err
+from hub.cli.protocol_streams import claim_stdout, text_writer
 from hub.config import HubConfig
 from catalog.problems import Problem
 from hub.contract.envelope import Envelope, ErrorInfo
@@ -23,6 +24,9 @@ from hub.contract.records import EventRecord
 
 
 async def cmd_run(args: argparse.Namespace, config: HubConfig) -> int:
+    """Run one playbook. Only the result goes to stdout: from here on, what the playbook's code (or
+    a child it spawns) prints lands on stderr (`hub.cli.protocol_streams`)."""
+    out = text_writer(claim_stdout())
     async with Hub(config) as hub:
         target = Path(args.target)
         if target.is_file():
@@ -30,10 +34,14 @@ async def cmd_run(args: argparse.Namespace, config: HubConfig) -> int:
             if entry is None:
                 if not args.json:
                     raise UsageError("the playbook does not load:\n" + "\n".join(f"  {p}" for p in problems))
-                _print_envelope(_invalid(target, problems), as_json=True)
+                _print_envelope(_invalid(target, problems), as_json=True, out=out)
                 return EXIT_ERROR
         else:
             entry = hub.catalog.get(args.target, args.pin)
+            latest = hub.catalog.get(args.target) if entry is None and args.pin is not None else None
+            if latest is not None:
+                versions = ", ".join(str(v) for v in hub.ledger.versions(latest.path)) or str(latest.version)
+                raise UsageError(f"playbook {latest.path!r} has no version {args.pin} (versions: {versions})")
             if entry is None:
                 problems = [p for ps in hub.catalog.problems.values() for p in ps]
                 hint = f" ({len(problems)} catalog files have problems: agenthub catalog validate)" if problems else ""
@@ -45,11 +53,8 @@ async def cmd_run(args: argparse.Namespace, config: HubConfig) -> int:
         loop = asyncio.get_running_loop()
         if main_task is not None:
             loop.add_signal_handler(signal.SIGTERM, main_task.cancel)
-        # with --json, stdout carries only the envelope: what steps print (NoETL's python code
-        # prints a lot) goes to stderr
-        with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
-            envelope = await hub.engine.run(entry, arguments, listener=listener, timeout=args.timeout)
-    _print_envelope(envelope, as_json=args.json)
+        envelope = await hub.engine.run(entry, arguments, listener=listener, timeout=args.timeout)
+    _print_envelope(envelope, as_json=args.json, out=out)
     return EXIT_OK if envelope.ok else EXIT_ERROR
 
 
@@ -85,7 +90,7 @@ def _arguments(input_json: str | None, sets: list[str], schema: dict[str, Any]) 
         if not sep or not key:
             raise UsageError(f"--set {item!r}: expected KEY=VALUE")
         parts = key.split(".")
-        value = raw if _declared_string(schema, parts) else _parse_scalar(raw)
+        value = raw if _declared_string(schema, parts) else _parse_scalar(item, raw)
         target = arguments
         for part in parts[:-1]:
             target = target.setdefault(part, {})
@@ -105,11 +110,15 @@ def _declared_string(schema: dict[str, Any], parts: list[str]) -> bool:
     return types == "string" or (isinstance(types, list) and types == ["string"])
 
 
-def _parse_scalar(raw: str) -> Any:
+def _parse_scalar(item: str, raw: str) -> Any:
+    """A --set value as YAML (`3`, `true`, `[a, b]`, `{k: v}`); invalid YAML is an error rather
+    than silently a string (quote a value to pass it as one)."""
     try:
         return yaml.safe_load(raw) if raw else ""
-    except yaml.YAMLError:
-        return raw
+    except yaml.YAMLError as exc:
+        problem = str(getattr(exc, "problem", None) or exc).strip()
+        raise UsageError(f"--set {item!r}: the value is not valid YAML ({problem}); "
+                         "quote it to pass a string, e.g. --set 'key=\"...\"'") from None
 
 
 def _progress_printer(root_path: str) -> Any:
@@ -141,15 +150,15 @@ def _progress_printer(root_path: str) -> Any:
     return show
 
 
-def _print_envelope(envelope: Envelope, *, as_json: bool) -> None:
+def _print_envelope(envelope: Envelope, *, as_json: bool, out: TextIO) -> None:
     if as_json:
-        print(json.dumps(envelope.to_dict(), ensure_ascii=False, default=str))
+        print(json.dumps(envelope.to_dict(), ensure_ascii=False, default=str), file=out)
         return
     head = f"{envelope.status}  {envelope.entrypoint}  {envelope.execution_id}  {envelope.duration:.3f}s"
-    print(head)
+    print(head, file=out)
     if envelope.error is not None:
         error = envelope.error
         where = f" in step {error.step.name} ({error.step.kind})" if error.step else ""
-        print(f"error {error.code} [{error.kind}]{where}: {error.message}")
+        print(f"error {error.code} [{error.kind}]{where}: {error.message}", file=out)
     else:
-        print(json.dumps(envelope.data, indent=2, ensure_ascii=False, default=str))
+        print(json.dumps(envelope.data, indent=2, ensure_ascii=False, default=str), file=out)

@@ -58,10 +58,12 @@ async def cmd_stdio(args: argparse.Namespace, config: HubConfig) -> int:
     cancelling, the hub is closed (running executions are cancelled and recorded as such) and the
     process then dies of the signal's default action, as a client that sent it expects.
     """
+    from hub.cli.protocol_streams import claim_stdin, claim_stdout
     from hub.mcp.server import HubMcpServer
 
     if args.page_size is not None and args.page_size < 1:
         raise UsageError("--page-size must be at least 1")
+    protocol_out, protocol_in = claim_stdout(), claim_stdin()  # before any user code can run
     loop = asyncio.get_running_loop()
     async with Hub(config) as hub:
         stopping: list[asyncio.Task[None]] = []
@@ -75,6 +77,7 @@ async def cmd_stdio(args: argparse.Namespace, config: HubConfig) -> int:
 
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, lambda n=signum: stopping.append(loop.create_task(stop(n))))
-        server = HubMcpServer(hub, page_size=args.page_size, call_timeout=args.call_timeout)
-        await server.run_stdio()
+        server = HubMcpServer(hub, page_size=args.page_size, call_timeout=args.call_timeout,
+                              execution_links=args.execution_links)
+        await server.run_stdio(protocol_in, protocol_out)
     return EXIT_OK

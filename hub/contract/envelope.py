@@ -92,12 +92,43 @@ class Envelope(BaseModel):
     def ok(self) -> bool:
         return self.status == "ok"
 
+    def for_client(self) -> Envelope:
+        """The envelope as it leaves the hub for a client (MCP, REST): every `traceback` in the
+        error's details becomes a one-line `exception` summary ("ValueError: boom"), so clients never
+        see server paths and source lines. The full traceback stays in the store and the server log,
+        where the troubleshoot agent reads it."""
+        if self.error is None or not self.error.details:
+            return self
+        details = without_tracebacks(self.error.details)
+        return self.model_copy(update={"error": self.error.model_copy(update={"details": details})})
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; `error` is left out on success, optional error fields when unset."""
         out = self.model_dump(mode="json", exclude={"error"})
         if self.error is not None:
             out["error"] = self.error.model_dump(mode="json", exclude_none=True)
         return out
+
+
+_SUMMARY_LIMIT = 300
+
+
+def without_tracebacks(value: Any) -> Any:
+    """A copy of `value` with each `traceback` key (at any depth) replaced by `exception`, the
+    traceback's last line. E.g. {"traceback": ["  File ...", "ValueError: boom"]} ->
+    {"exception": "ValueError: boom"}."""
+    if isinstance(value, list):
+        return [without_tracebacks(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out = {key: without_tracebacks(item) for key, item in value.items() if key != "traceback"}
+    if "traceback" in value and "exception" not in out:
+        lines = value["traceback"]
+        lines = lines.splitlines() if isinstance(lines, str) else [str(line) for line in lines or []]
+        last = next((line.strip() for line in reversed(lines) if line.strip()), "")
+        if last:
+            out["exception"] = last[:_SUMMARY_LIMIT]
+    return out
 
 
 class Failure(Exception):

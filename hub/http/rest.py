@@ -296,7 +296,7 @@ class RestApi:
             headers["Location"] = f"{request.scope.get('root_path', '')}/api/executions/{envelope.execution_id}"
         elif status == 429:
             headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return JSONResponse(envelope.to_dict(), status_code=status, headers=headers)
+        return JSONResponse(envelope.for_client().to_dict(), status_code=status, headers=headers)
 
     async def execute(self, request: Request) -> Response:
         body = await parse_body(request, ExecuteRequest)
@@ -340,7 +340,7 @@ class RestApi:
         envelope = await self.hub.engine.snapshot(record.id)
         assert envelope is not None
         summary = _execution_summary(record).model_dump(mode="json")
-        return JSONResponse({**summary, "arguments": record.arguments, "envelope": envelope.to_dict()})
+        return JSONResponse({**summary, "arguments": record.arguments, "envelope": envelope.for_client().to_dict()})
 
     async def list_events(self, request: Request) -> Response:
         q = parse_query(request, EventsQuery)

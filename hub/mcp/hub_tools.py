@@ -185,14 +185,20 @@ def _agent(entry: CatalogEntry) -> dict[str, Any]:
 class HubTools:
     """Runs the `hub_*` tools against one hub, within what the caller's scopes allow."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, *, execution_links: bool = False) -> None:
         self.hub = hub
+        self.execution_links = execution_links
         self._handlers: dict[str, Callable[[dict[str, Any], frozenset[str] | None], Awaitable[types.CallToolResult]]] = {
             FIND_AGENTS: self.find_agents,
             EXECUTION_STATUS: self.execution_status,
             CANCEL_EXECUTION: self.cancel_execution,
             DIAGNOSE_EXECUTION: self.diagnose_execution,
         }
+
+    def _links(self, execution_id: str) -> list[types.ContentBlock]:
+        """A link to the execution's report, only when the server was asked for links (see
+        `hub.mcp.tools.envelope_result`)."""
+        return [execution_link(execution_id)] if self.execution_links else []
 
     async def call(self, name: str, arguments: dict[str, Any], scopes: frozenset[str] | None) -> types.CallToolResult:
         problems = validate_arguments(_SCHEMAS[name], arguments)
@@ -245,9 +251,9 @@ class HubTools:
         report = execution_report(record, events, children)
         data = {
             "execution_id": record.id, "playbook": record.playbook_path, "status": record.status.value,
-            "finished": record.status.finished, "envelope": envelope.to_dict(), "report": report,
+            "finished": record.status.finished, "envelope": envelope.for_client().to_dict(), "report": report,
         }
-        return _ok(report, data, execution_link(record.id))
+        return _ok(report, data, *self._links(record.id))
 
     async def cancel_execution(self, args: dict[str, Any], scopes: frozenset[str] | None) -> types.CallToolResult:
         record = await self._visible_record(args["execution_id"], scopes)
@@ -281,4 +287,4 @@ class HubTools:
         except NotDiagnosable as exc:
             return _failure(f"input.execution_id: {exc}")
         text = render_diagnosis(diagnosis, execution_id=record.id, playbook=record.playbook_path)
-        return _ok(text, {"execution_id": record.id, **diagnosis.to_dict()}, execution_link(record.id))
+        return _ok(text, {"execution_id": record.id, **diagnosis.to_dict()}, *self._links(record.id))

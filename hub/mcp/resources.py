@@ -13,6 +13,7 @@ from mcp.server import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
 from hub.app import Hub
+from hub.contract.envelope import without_tracebacks
 from hub.mcp.tools import (
     EXECUTION_JSON_URI,
     EXECUTION_URI,
@@ -102,5 +103,5 @@ class HubResources:
                 "events": [e.model_dump(mode="json") for e in events],
                 "children": [c.id for c in children],
             }
-            return json.dumps(document, ensure_ascii=False, default=str), "application/json"
+            return json.dumps(without_tracebacks(document), ensure_ascii=False, default=str), "application/json"
         return execution_report(record, events, children), "text/plain"

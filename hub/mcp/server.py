@@ -18,13 +18,14 @@ the streamable HTTP app, which mounts the same `.server`.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import math
 import os
 import threading
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, BinaryIO
 
 import anyio
 from anyio.abc import ObjectReceiveStream
@@ -151,11 +152,13 @@ class HubMcpServer:
         *,
         page_size: int | None = None,
         call_timeout: float | None = None,
+        execution_links: bool | None = None,
         name: str = "agenthub",
         max_sessions: int = MAX_LEGACY_SESSIONS,
         session_idle_timeout: float | None = None,
     ) -> None:
         self.hub = hub
+        self.execution_links = hub.config.execution_links if execution_links is None else execution_links
         if page_size is None:
             page_size = int(os.environ.get(PAGE_SIZE_ENV) or DEFAULT_PAGE_SIZE)
         self.page_size = page_size
@@ -164,7 +167,7 @@ class HubMcpServer:
         self.call_timeout = call_timeout if call_timeout is not None else hub.config.call_timeout
         self.bus = InMemorySubscriptionBus()
         self.listen = ListenHandler(self.bus)
-        self.hub_tools = HubTools(hub)
+        self.hub_tools = HubTools(hub, execution_links=self.execution_links)
         self.resources = HubResources(hub, self.page_size)
         self.sessions = LegacySessions(max_sessions=max_sessions, idle_timeout=session_idle_timeout)
         self._listing: _Listing | None = None
@@ -188,9 +191,18 @@ class HubMcpServer:
 
     # -- transports and change notifications ---------------------------------------------------
 
-    async def run_stdio(self) -> None:
-        """Serve one client over stdin/stdout until it closes them, watching the catalog meanwhile."""
-        async with stdio_server() as (read, write), anyio.create_task_group() as tasks:
+    async def run_stdio(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve one client over stdin/stdout until it closes them, watching the catalog meanwhile.
+
+        `stdin`/`stdout`: the protocol streams when the caller already moved them off fd 0/1 (the
+        CLI does, before any user code runs: `hub.cli.protocol_streams`); else the SDK diverts fd
+        0/1 itself while serving."""
+        streams: dict[str, Any] = {}
+        if stdin is not None:
+            streams["stdin"] = anyio.wrap_file(io.TextIOWrapper(stdin, encoding="utf-8", errors="replace"))
+        if stdout is not None:
+            streams["stdout"] = anyio.wrap_file(io.TextIOWrapper(stdout, encoding="utf-8"))
+        async with stdio_server(**streams) as (read, write), anyio.create_task_group() as tasks:
             tasks.start_soon(self.watch_catalog)
             await self.server.run(read, write, self.server.create_initialization_options())
             tasks.cancel_scope.cancel()
@@ -315,10 +327,10 @@ class HubMcpServer:
                 await self._cancel_and_record(handle)
             raise
         if handle.task.done():
-            return envelope_result(handle.task.result())
+            return envelope_result(handle.task.result(), link=self.execution_links)
         envelope = await self.hub.engine.snapshot(handle.execution_id)
         assert envelope is not None  # created durably by start()
-        return envelope_result(envelope, wait=self.call_timeout)
+        return envelope_result(envelope, wait=self.call_timeout, link=self.execution_links)
 
     async def _relay_progress(
         self, session: ServerSession, events: ObjectReceiveStream[EventRecord], root_id: str

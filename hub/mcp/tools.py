@@ -205,6 +205,24 @@ def envelope_schema(output: dict[str, Any] | None = None, *, name: str = "data")
     return schema
 
 
+def default_description(entry: CatalogEntry) -> str:
+    """What a playbook without `description` is described as (some clients, and the conformance
+    suite, refuse a tool without one): its title, else a summary of its inputs. E.g.
+    "Runs the playbook reports/daily. Inputs: day (string, required), limit (integer)."."""
+    if entry.playbook.metadata.title:
+        return entry.playbook.metadata.title
+    schema = entry.input_schema or {}
+    required = set(schema.get("required") or [])
+    inputs = []
+    for name, spec in (schema.get("properties") or {}).items():
+        kind = spec.get("type") if isinstance(spec, dict) else None
+        kind = "/".join(kind) if isinstance(kind, list) else kind
+        facts = ", ".join(f for f in (kind, "required" if name in required else None) if f)
+        inputs.append(f"{name} ({facts})" if facts else name)
+    summary = f" Inputs: {', '.join(inputs)}." if inputs else " No inputs."
+    return f"Runs the playbook {entry.path}.{summary}"
+
+
 def tool_for_entry(entry: CatalogEntry) -> types.Tool:
     """The MCP tool of one exposed playbook."""
     meta = entry.playbook.metadata
@@ -214,7 +232,7 @@ def tool_for_entry(entry: CatalogEntry) -> types.Tool:
     return types.Tool(
         name=entry.name,
         title=meta.title or (annotations.title if annotations else None),
-        description=meta.description,
+        description=meta.description or default_description(entry),
         input_schema=entry.input_schema,
         output_schema=envelope_schema(entry.output_schema, name=entry.name),
         annotations=annotations,
@@ -254,12 +272,21 @@ def execution_link(execution_id: str) -> types.ResourceLink:
     )
 
 
-def envelope_result(envelope: Envelope, wait: float | None = None) -> types.CallToolResult:
-    """The `CallToolResult` of a playbook call: the envelope as structured content, a short text,
-    a link to the execution; `isError` exactly when the envelope's status is error."""
+def envelope_result(envelope: Envelope, wait: float | None = None, *, link: bool = False) -> types.CallToolResult:
+    """The `CallToolResult` of a playbook call: the client's view of the envelope (no tracebacks,
+    `Envelope.for_client`) as structured content and a short text; `isError` exactly when the
+    envelope's status is error.
+
+    A `resource_link` to the execution's report rides along only on a `running` answer (where the
+    client needs somewhere to look next) or when the server was asked for links (`link`): some
+    clients turn every link into a file block their model then refuses (LangChain's MCP adapters
+    with OpenAI), and the execution id is in the structured content anyway.
+    """
+    content: list[types.ContentBlock] = [types.TextContent(type="text", text=envelope_text(envelope, wait))]
+    if link or envelope.status == "running":
+        content.append(execution_link(envelope.execution_id))
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=envelope_text(envelope, wait)),
-                 execution_link(envelope.execution_id)],
-        structured_content=envelope.to_dict(),
+        content=content,
+        structured_content=envelope.for_client().to_dict(),
         is_error=envelope.status == "error",
     )

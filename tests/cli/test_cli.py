@@ -98,6 +98,35 @@ def test_run_by_name_with_progress_and_typed_sets(tmp_path):
     assert json.loads(named.stdout)["data"] == {"greeting": "Hello, 007!"}
 
 
+NOISY = """
+apiVersion: agenthub/v1
+kind: Playbook
+metadata: {name: noisy}
+workflow:
+  - step: talk
+    tool:
+      kind: python
+      code: |
+        import os, subprocess
+        def main():
+            print("PRINTED-BY-STEP")
+            os.write(1, b"WRITTEN-TO-FD-1\\n")
+            subprocess.run(["echo", "ECHOED-BY-CHILD"], check=True)
+            return {"said": 3}
+"""
+
+
+def test_run_json_prints_only_the_envelope_while_the_step_prints(tmp_path):
+    playbook = tmp_path / "noisy.yaml"
+    playbook.write_text(textwrap.dedent(NOISY).lstrip())
+    done = agenthub("run", str(playbook), "--json", db=tmp_path / "hub.db")
+    assert done.returncode == 0, done.stderr
+    envelope = json.loads(done.stdout)  # the whole stdout is one JSON document
+    assert envelope["status"] == "ok" and envelope["data"] == {"said": 3}
+    for line in ("PRINTED-BY-STEP", "WRITTEN-TO-FD-1", "ECHOED-BY-CHILD"):
+        assert line in done.stderr and line not in done.stdout
+
+
 def test_error_envelope_exits_non_zero(tmp_path):
     db = tmp_path / "hub.db"
     bad = agenthub("run", "order_totals", "--json", "--input-json", '{"lines": "nope"}', db=db)

@@ -52,7 +52,8 @@ def check_call(result: dict[str, Any]) -> None:
     assert result["isError"] is False
     envelope = result["structuredContent"]
     assert envelope["status"] == "ok" and envelope["data"] == {"text": "hihi", "length": 4}
-    assert any(c["type"] == "resource_link" and envelope["execution_id"] in c["uri"] for c in result["content"])
+    assert [c["type"] for c in result["content"]] == ["text"]  # no resource_link on a finished call
+    assert envelope["execution_id"] in result["content"][0]["text"]
 
 
 def test_inspector_over_stdio(plain_server: Served, tmp_path: Path):

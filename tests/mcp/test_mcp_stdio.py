@@ -62,11 +62,9 @@ async def test_call_returns_the_envelope_as_structured_content(connect):
         envelope = result.structured_content
         assert envelope["status"] == "ok" and envelope["data"] == {"text": "abab", "length": 4}
         assert envelope["framework"] == "noetl" and envelope["entrypoint"] == "echo"
-        text, link = result.content
+        (text,) = result.content  # no resource_link on a finished call (the id is in the envelope)
         assert isinstance(text, types.TextContent) and text.text.startswith("ok: echo")
         assert envelope["execution_id"] in text.text and '"abab"' in text.text
-        assert isinstance(link, types.ResourceLink)
-        assert link.uri == f"agenthub://executions/{envelope['execution_id']}"
 
 
 async def test_failing_playbook_is_an_error_result_with_the_code(connect):
@@ -140,6 +138,9 @@ async def test_a_long_call_answers_running_and_goes_on(connect):
         envelope = result.structured_content
         assert envelope["status"] == "running" and envelope["execution_id"] and envelope["data"] is None
         assert result.content[0].text.startswith("running:")
+        link = result.content[1]  # a running answer links the report to watch
+        assert isinstance(link, types.ResourceLink)
+        assert link.uri == f"agenthub://executions/{envelope['execution_id']}"
         status = await client.call_tool(
             "hub_execution_status", {"execution_id": envelope["execution_id"][:20], "wait": 20}
         )
