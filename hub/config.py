@@ -13,7 +13,16 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from catalog.files import DEFAULT_MAX_FILE_BYTES
 from catalog.model import TroubleshootKnobs
 
-DEFAULT_CATALOG = Path("playbooks")
+
+
+def bundled_catalog() -> Path:
+    """The catalog that ships with the hub: `hub/bundled_playbooks/` in an installed wheel (package
+    data, see setup.py), the repository's `playbooks/` in a source checkout. The default catalog, so
+    a client that starts `agenthub stdio` from any directory gets the same tools."""
+    package = Path(__file__).resolve().parent
+    installed = package / "bundled_playbooks"
+    return installed if installed.is_dir() else package.parent / "playbooks"
+
 PROJECT_DB = Path(".agenthub") / "agenthub.db"
 """Where a project keeps its own database when asked (`--db .agenthub/agenthub.db`)."""
 
@@ -29,7 +38,8 @@ def default_db() -> Path:
 
 
 class HubConfig(BaseModel):
-    catalog: Path = Field(default=DEFAULT_CATALOG, description="Catalog directory (AGENTHUB_CATALOG).")
+    catalog: Path = Field(default_factory=bundled_catalog,
+                          description="Catalog directory (AGENTHUB_CATALOG; default: the bundled catalog).")
     db: Path | str = Field(
         default_factory=default_db,
         description="The store (AGENTHUB_DB): a SQLite file (the embedded default, in the per-user data "

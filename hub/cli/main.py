@@ -11,6 +11,7 @@ from pathlib import Path
 from hub.cli.common import EXIT_USAGE, UsageError, check_db_location
 from hub.cli.db import cmd_db
 from hub.cli.info import cmd_info
+from hub.cli.init import cmd_init
 from hub.cli.inspect import cmd_cancel, cmd_catalog, cmd_executions
 from hub.cli.run import cmd_run
 from hub.cli import loop
@@ -24,7 +25,7 @@ from hub.contract.records import ExecutionStatus
 def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--catalog", type=Path, default=argparse.SUPPRESS,
-                        help="catalog directory (env AGENTHUB_CATALOG, default playbooks/)")
+                        help="catalog directory (env AGENTHUB_CATALOG, default: the bundled catalog)")
     common.add_argument("--db", default=argparse.SUPPRESS,
                         help="the store: a SQLite file or a postgresql:// URL "
                              "(env AGENTHUB_DB, default ~/.local/share/agenthub/agenthub.db; `agenthub info` prints it)")
@@ -54,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the envelope as JSON")
     run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="live step progress on stderr (default: when stderr is a terminal)")
+
+    init = commands.add_parser("init", parents=[common], help="write a starter catalog into a new directory")
+    init.add_argument("dir", type=Path, metavar="DIR")
 
     info = commands.add_parser("info", parents=[common], help="where the catalog and the database are")
     info.add_argument("--json", action="store_true")
@@ -127,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_NO_DATABASE = {"info", "token"}
+_NO_DATABASE = {"info", "init", "token"}
 """Commands that never open the database (so need not be able to write it)."""
 
 
@@ -149,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     handler = {
         "run": cmd_run,
         "info": cmd_info,
+        "init": cmd_init,
         "catalog": cmd_catalog,
         "executions": cmd_executions,
         "cancel": cmd_cancel,

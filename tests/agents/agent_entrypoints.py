@@ -201,7 +201,7 @@ def adk_runner() -> Any:
     """A factory returning a Runner (not an agent): the hub uses it as it is."""
     from google.adk.runners import InMemoryRunner
 
-    from examples.adk_agents import weather_agent
+    from hub.examples.adk_agents import weather_agent
 
     return InMemoryRunner(agent=weather_agent("runner_agent"), app_name="my_app")
 

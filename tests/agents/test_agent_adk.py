@@ -1,5 +1,5 @@
 """`framework: adk` with the real ADK runtime: an LlmAgent whose model is a local `BaseLlm`
-subclass answering from a script (examples/adk_agents.py), run through the hub."""
+subclass answering from a script (hub/examples/adk_agents.py), run through the hub."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.agents.agent_support import ENTRY, agent_playbook
 
 pytest.importorskip("google.adk", reason="needs the adk extra: pip install 'agenthub[adk]'")
 
-WEATHER = "examples.adk_agents:weather_agent"
+WEATHER = "hub.examples.adk_agents:weather_agent"
 TURN = {"text": {"type": "string"}, "session_id": {"type": "string", "required": False},
         "user_id": {"type": "string", "required": False}}
 PAYLOAD = {"text": "{{ input.text }}", "session_id": "{{ input.session_id | default(none) }}",

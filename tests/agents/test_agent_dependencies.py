@@ -77,9 +77,9 @@ def test_without_adk_and_langchain(tmp_path, catalog_dir):
         "framework": "custom", "entrypoint": "tests.agents.agent_entrypoints:add", "entrypoint_mode": "callable",
         "payload": {"a": 1, "b": 2}}))
     (catalog_dir / "adk_step.yaml").write_text(agent_playbook("adk_step", {
-        "framework": "adk", "entrypoint": "examples.adk_agents:weather_agent", "payload": {"text": "hi"}}))
+        "framework": "adk", "entrypoint": "hub.examples.adk_agents:weather_agent", "payload": {"text": "hi"}}))
     (catalog_dir / "lc_step.yaml").write_text(agent_playbook("lc_step", {
-        "framework": "langchain", "entrypoint": "examples.langchain_agents:word_stats", "payload": {"text": "a"}}))
+        "framework": "langchain", "entrypoint": "hub.examples.langchain_agents:word_stats", "payload": {"text": "a"}}))
     runs = {
         "adk_step": {}, "lc_step": {}, "custom_step": {},
         "weather_chat": {"text": "weather in Oslo"}, "support_answer": {"question": "why?"},

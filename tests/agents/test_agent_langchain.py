@@ -20,14 +20,14 @@ async def run_chain(hub: Any, write_playbook: Any, tool: dict[str, Any], argumen
 
 async def test_prompt_model_parser_chain_with_a_fake_list_model(hub, write_playbook):
     env = await run_chain(hub, write_playbook, {
-        "entrypoint": "examples.langchain_agents:support_chain",
+        "entrypoint": "hub.examples.langchain_agents:support_chain",
         "entrypoint_args": {"answers": ["Turn it off and on.", "Check the cable."]},
         "payload": {"product": "{{ input.product }}", "question": "{{ input.question }}"},
     }, {"product": "modem", "question": "It blinks red"}, inputs={"product": "string", "question": "string"})
     assert env.ok, env.error
     agent = env.data
     assert agent["status"] == "ok" and agent["framework"] == "langchain"
-    assert agent["entrypoint"] == "examples.langchain_agents:support_chain"
+    assert agent["entrypoint"] == "hub.examples.langchain_agents:support_chain"
     assert agent["data"] == "Turn it off and on."
     assert agent["execution_id"] == env.execution_id and agent["duration"] > 0
     h = await hub()
@@ -37,7 +37,7 @@ async def test_prompt_model_parser_chain_with_a_fake_list_model(hub, write_playb
 
 async def test_generic_fake_chat_model_with_a_json_parser(hub, write_playbook):
     env = await run_chain(hub, write_playbook, {
-        "entrypoint": "examples.langchain_agents:triage_chain",
+        "entrypoint": "hub.examples.langchain_agents:triage_chain",
         "entrypoint_args": {"reply": '{"priority": "urgent", "team": "infra"}'},
         "payload": {"ticket": "the site is down"},
     })
@@ -47,7 +47,7 @@ async def test_generic_fake_chat_model_with_a_json_parser(hub, write_playbook):
 
 async def test_runnable_lambda_gets_the_dict_as_input_and_the_config(hub, write_playbook):
     env = await run_chain(hub, write_playbook, {
-        "entrypoint": "examples.langchain_agents:word_stats",
+        "entrypoint": "hub.examples.langchain_agents:word_stats",
         "payload": {"text": "a quick brown fox"},
     })
     assert env.ok, env.error

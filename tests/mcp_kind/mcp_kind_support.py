@@ -13,7 +13,7 @@ def stdio_server(name: str = "echo", *args: str, env: dict[str, str] | None = No
                  command: str = "python") -> str:
     """A `kind: McpServer` for the examples' stdio server (`python` = the hub's interpreter)."""
     spec: dict[str, Any] = {"transport": "stdio", "command": command,
-                            "args": ["-m", "examples.mcp_echo_server", *args]}
+                            "args": ["-m", "hub.examples.mcp_echo_server", *args]}
     if env:
         spec["env"] = env
     if timeout is not None:

@@ -1,5 +1,5 @@
 """`tool.kind: mcp` against a real external MCP server over stdio: the examples' SDK low-level
-server (examples/mcp_echo_server.py), run as a subprocess by the SDK's own `Client`."""
+server (hub/examples/mcp_echo_server.py), run as a subprocess by the SDK's own `Client`."""
 
 from __future__ import annotations
 

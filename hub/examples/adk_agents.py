@@ -9,7 +9,7 @@ feeds their results back. The script:
 - anything else -> an echo that says how many user turns the session has seen, which shows a
   continued session (the model sees the history).
 
-`weather_agent()` is the factory the example playbook names (`examples.adk_agents:weather_agent`).
+`weather_agent()` is the factory the example playbook names (`hub.examples.adk_agents:weather_agent`).
 """
 
 from __future__ import annotations

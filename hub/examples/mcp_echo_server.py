@@ -1,7 +1,7 @@
 """A small MCP server over stdio, on the `mcp` SDK's low-level `Server`, for the `mcp` kind's
 examples and tests.
 
-    python -m examples.mcp_echo_server [--page-size N]
+    python -m hub.examples.mcp_echo_server [--page-size N]
 
 Tools: `echo` (structured output `{text, length}`), `add` (structured `{sum}`), `shout` (text only),
 `fail` (answers `isError: true` with the given message), `slow` (sleeps, reporting progress) and
