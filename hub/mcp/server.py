@@ -23,6 +23,7 @@ import logging
 import math
 import os
 import threading
+import warnings
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, BinaryIO
@@ -40,7 +41,7 @@ from mcp.server.subscriptions import (
     ResourcesListChanged,
     ToolsListChanged,
 )
-from mcp.shared.exceptions import MCPError
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp.types.version import MODERN_PROTOCOL_VERSIONS
 
 from catalog.entries import CatalogEntry
@@ -49,6 +50,7 @@ from hub.engine.executions import RunHandle
 from hub.mcp.hub_tools import HUB_TOOLS, HubTools
 from hub.mcp.legacy_sessions import DEFAULT_MAX_SESSIONS, LegacySessions
 from hub.mcp.resources import HubResources
+from hub.mcp.step_logs import LOGGER, LogLevels, event_entry, event_level
 from hub.mcp.tools import (
     caller_scopes,
     current_caller,
@@ -171,7 +173,16 @@ class HubMcpServer:
         self.resources = HubResources(hub, self.page_size)
         self.sessions = LegacySessions(max_sessions=max_sessions, idle_timeout=session_idle_timeout)
         self._listing: _Listing | None = None
-        self.server = HubServer(
+        self.log_levels = LogLevels()
+        with warnings.catch_warnings():  # logging is deprecated in 2026-07-28, still served to 2025 clients
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            self.server = self._build_server(name)
+        self.server.add_notification_handler(
+            "notifications/initialized", types.NotificationParams, self._on_initialized
+        )
+
+    def _build_server(self, name: str) -> HubServer:
+        return HubServer(
             name,
             version=_server_version(),
             title="agenthub",
@@ -184,9 +195,7 @@ class HubMcpServer:
             on_list_resource_templates=self.resources.list_resource_templates,
             on_read_resource=self.resources.read_resource,
             on_subscriptions_listen=self.listen,
-        )
-        self.server.add_notification_handler(
-            "notifications/initialized", types.NotificationParams, self._on_initialized
+            on_set_logging_level=self._set_logging_level,
         )
 
     # -- transports and change notifications ---------------------------------------------------
@@ -237,6 +246,15 @@ class HubMcpServer:
     def forget_session(self, key: str) -> None:
         """Drop a legacy connection (e.g. its HTTP session was deleted or expired)."""
         self.sessions.forget(key)
+        self.log_levels.forget(key)
+
+    async def _set_logging_level(
+        self, ctx: ServerRequestContext[Any, Any], params: types.SetLevelRequestParams
+    ) -> types.EmptyResult:
+        """`logging/setLevel` (2025 era): this connection's minimum level for step log messages."""
+        self.remember_session(ctx)
+        self.log_levels.set(legacy_session_key(ctx), params.level)
+        return types.EmptyResult()
 
     async def _on_initialized(self, ctx: ServerRequestContext[Any, Any], params: types.NotificationParams) -> None:
         self.remember_session(ctx)
@@ -317,7 +335,7 @@ class HubMcpServer:
             )
         try:
             async with anyio.create_task_group() as tasks:
-                tasks.start_soon(self._relay_progress, ctx.session, receive, handle.execution_id)
+                tasks.start_soon(self._relay_progress, ctx, receive, handle.execution_id)
                 try:
                     await asyncio.wait([handle.task], timeout=self.call_timeout)
                 finally:
@@ -333,10 +351,13 @@ class HubMcpServer:
         return envelope_result(envelope, wait=self.call_timeout, link=self.execution_links)
 
     async def _relay_progress(
-        self, session: ServerSession, events: ObjectReceiveStream[EventRecord], root_id: str
+        self, ctx: ServerRequestContext[Any, Any], events: ObjectReceiveStream[EventRecord], root_id: str
     ) -> None:
-        """One progress notification per step event, `progress` counting up; a no-op when the
-        request carried no progress token. Sub-run steps are named with their playbook."""
+        """One progress notification per step event, `progress` counting up (a no-op when the
+        request carried no progress token), and one log message where the client's level allows
+        (`hub.mcp.step_logs`). Sub-run steps are named with their playbook."""
+        session = ctx.session
+        connection = legacy_session_key(ctx)
         count = 0
         sub_runs: dict[str, str] = {}
         async with events:
@@ -355,8 +376,15 @@ class HubMcpServer:
                 detail = f" ({error.get('code')})" if error.get("code") else ""
                 try:
                     await session.report_progress(count, None, f"step {name} {verb}{detail}")
-                except Exception as exc:  # progress is best effort; the call goes on
-                    log.debug("progress notification failed: %r", exc)
+                    level = event_level(event)
+                    if level is not None and self.log_levels.allows(connection, level):
+                        with warnings.catch_warnings():  # deprecated in 2026, served to 2025 clients
+                            warnings.simplefilter("ignore", MCPDeprecationWarning)
+                            sending = session.send_log_message(level, event_entry(event, name), LOGGER,
+                                                               related_request_id=ctx.request_id)
+                        await sending
+                except Exception as exc:  # progress and logs are best effort; the call goes on
+                    log.debug("progress or log notification failed: %r", exc)
 
     async def _cancel_and_record(self, handle: RunHandle) -> None:
         await self.hub.engine.cancel(handle.execution_id)
