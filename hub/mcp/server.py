@@ -47,6 +47,7 @@ from mcp.types.version import MODERN_PROTOCOL_VERSIONS
 from catalog.entries import CatalogEntry
 from hub.app import Hub
 from hub.engine.executions import RunHandle
+from hub.mcp.completion import HubCompletion
 from hub.mcp.hub_tools import HUB_TOOLS, HubTools
 from hub.mcp.legacy_sessions import DEFAULT_MAX_SESSIONS, LegacySessions
 from hub.mcp.resources import HubResources
@@ -174,6 +175,7 @@ class HubMcpServer:
         self.sessions = LegacySessions(max_sessions=max_sessions, idle_timeout=session_idle_timeout)
         self._listing: _Listing | None = None
         self.log_levels = LogLevels()
+        self.completion = HubCompletion(hub)
         with warnings.catch_warnings():  # logging is deprecated in 2026-07-28, still served to 2025 clients
             warnings.simplefilter("ignore", MCPDeprecationWarning)
             self.server = self._build_server(name)
@@ -196,6 +198,7 @@ class HubMcpServer:
             on_read_resource=self.resources.read_resource,
             on_subscriptions_listen=self.listen,
             on_set_logging_level=self._set_logging_level,
+            on_completion=self.completion.complete,
         )
 
     # -- transports and change notifications ---------------------------------------------------

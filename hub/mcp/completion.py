@@ -1,0 +1,65 @@
+"""`completion/complete`: what a client may type into the hub's resource templates.
+
+- `agenthub://playbooks/{+path}`, argument `path`: the catalog paths starting with what was typed
+  (only those the caller's token may see).
+- `agenthub://executions/{id}` (and `/json`), argument `id`: the newest execution ids starting with
+  what was typed, so a user can pick one from a prefix as on the command line.
+
+Anything else (another template, a prompt) completes to nothing: an empty completion is the
+protocol's "no suggestions", not an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp import types
+from mcp.server import ServerRequestContext
+
+from hub.app import Hub
+from hub.mcp.tools import EXECUTION_JSON_URI, EXECUTION_URI, PLAYBOOK_URI, caller_scopes, entry_visible
+
+MAX_VALUES = 100
+"""The protocol's cap on values in one completion."""
+
+
+class HubCompletion:
+    """Answers `completion/complete` from the catalog and the store of one hub."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def complete(
+        self, ctx: ServerRequestContext[Any, Any], params: types.CompleteRequestParams
+    ) -> types.CompleteResult:
+        ref, argument = params.ref, params.argument
+        values: list[str] = []
+        if isinstance(ref, types.ResourceTemplateReference):
+            if ref.uri == PLAYBOOK_URI and argument.name == "path":
+                values = self._playbook_paths(argument.value)
+            elif ref.uri in (EXECUTION_URI, EXECUTION_JSON_URI) and argument.name == "id":
+                values = await self._execution_ids(argument.value)
+        return types.CompleteResult(completion=types.Completion(
+            values=values[:MAX_VALUES], total=len(values), has_more=len(values) > MAX_VALUES,
+        ))
+
+    def _playbook_paths(self, typed: str) -> list[str]:
+        scopes = caller_scopes()
+        return sorted(
+            entry.path for entry in self.hub.catalog.entries()
+            if entry.path.startswith(typed) and entry_visible(entry, scopes)
+        )
+
+    async def _execution_ids(self, typed: str) -> list[str]:
+        prefix = typed.strip().lower()
+        bound = prefix + "\x7f" if prefix else None  # ids sort by time: the newest below the bound come first
+        records = await self.hub.store.list(before=bound, limit=MAX_VALUES + 1)
+        scopes = caller_scopes()
+        visible = []
+        for record in records:
+            if not record.id.startswith(prefix):
+                continue
+            entry = self.hub.catalog.get(record.playbook_path)
+            if entry is None or entry_visible(entry, scopes):
+                visible.append(record.id)
+        return visible
