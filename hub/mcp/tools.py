@@ -24,6 +24,7 @@ from catalog.schema import DIALECT
 from hub.contract.access import ANONYMOUS, Caller, strictest_scopes
 from hub.contract.envelope import Envelope
 from hub.contract.errors import ErrorKind
+from hub.mcp.content import result_blocks
 
 T = TypeVar("T")
 
@@ -283,6 +284,8 @@ def envelope_result(envelope: Envelope, wait: float | None = None, *, link: bool
     with OpenAI), and the execution id is in the structured content anyway.
     """
     content: list[types.ContentBlock] = [types.TextContent(type="text", text=envelope_text(envelope, wait))]
+    if envelope.status == "ok":
+        content += result_blocks(envelope.data)  # images, audio, resources the playbook returned
     if link or envelope.status == "running":
         content.append(execution_link(envelope.execution_id))
     return types.CallToolResult(
