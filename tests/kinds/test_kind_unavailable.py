@@ -18,7 +18,7 @@ from tests.kinds.kinds_support import run
 SNOWFLAKE = """
     apiVersion: noetl.io/v2
     kind: Playbook
-    metadata: {name: warehouse, path: etl/warehouse}
+    metadata: {name: warehouse, path: etl/warehouse, description: Loads orders into the warehouse.}
     workflow:
       - step: start
         tool: {kind: noop}
@@ -34,7 +34,7 @@ SNOWFLAKE = """
 PLAIN = """
     apiVersion: agenthub/v1
     kind: Playbook
-    metadata: {name: plain}
+    metadata: {name: plain, description: Runs nothing unusual.}
     workflow:
       - step: only
         tool: {kind: noop}

@@ -28,6 +28,7 @@ workflow:
             print("PRINTED-BY-STEP")
             print("PRINTED-UNFLUSHED", end="")
             sys.__stdout__.write("WRITTEN-TO-SYS-STDOUT\\n")
+            sys.__stdout__.flush()  # the interpreter's own stdout object: still not the protocol
             os.write(1, b"WRITTEN-TO-FD-1\\n")
             subprocess.run(["echo", "ECHOED-BY-CHILD"], check=True)
             swallowed = subprocess.run(["cat"], capture_output=True, timeout=10).stdout
