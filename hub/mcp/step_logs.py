@@ -7,8 +7,9 @@ redacted text the envelope carries; never a traceback).
 
 Levels follow the protocol era:
 - 2025-11-25 (handshake): `logging/setLevel` sets a connection's minimum level; until a client
-  sets one, `info` and above are sent. Connections are told apart as `hub.mcp.server` remembers
-  them (stdio: the process; HTTP: the session id).
+  sets one, nothing is sent (as in 2026, logs are asked for, never pushed on a client that did not
+  ask). Connections are told apart as `hub.mcp.server` remembers them (stdio: the process; HTTP:
+  the session id).
 - 2026-07-28: there is no setLevel; a request opts in with `_meta["io.modelcontextprotocol/logLevel"]`
   and the SDK drops what is below it (nothing is sent without it).
 """
@@ -22,7 +23,6 @@ from mcp import types
 from hub.contract.records import EventRecord
 
 LOGGER = "agenthub.steps"
-DEFAULT_LEVEL: types.LoggingLevel = "info"
 _ORDER: tuple[types.LoggingLevel, ...] = get_args(types.LoggingLevel)  # debug ... emergency
 _EVENT_LEVELS: dict[str, types.LoggingLevel] = {
     "step.started": "info",
@@ -65,9 +65,9 @@ class LogLevels:
         self._levels.pop(connection, None)
 
     def allows(self, connection: str | None, level: types.LoggingLevel) -> bool:
-        """Whether a message at `level` goes to this connection. None (a 2026-era or stateless
-        request) leaves the decision to the SDK's per-request opt-in."""
+        """Whether a message at `level` goes to this connection: not before it set a level. None
+        (a 2026-era or stateless request) leaves the decision to the SDK's per-request opt-in."""
         if connection is None:
             return True
-        minimum = self._levels.get(connection, DEFAULT_LEVEL)
-        return _ORDER.index(level) >= _ORDER.index(minimum)
+        minimum = self._levels.get(connection)
+        return minimum is not None and _ORDER.index(level) >= _ORDER.index(minimum)

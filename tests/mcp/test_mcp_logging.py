@@ -39,6 +39,9 @@ async def test_legacy_clients_get_step_logs_at_the_level_they_set(hub, write_pla
     async with Client(server.server, mode="legacy", logging_callback=logs) as client:
         assert client.server_capabilities.logging is not None
         await client.call_tool("three_steps", {})
+        assert logs.take() == []  # nothing until the client asks
+        await client.set_logging_level("info")
+        await client.call_tool("three_steps", {})
         assert logs.take() == [("info", f"step.{verb}", step) for step in ("one", "two", "three")
                                for verb in ("started", "finished")]
         await client.set_logging_level("error")
