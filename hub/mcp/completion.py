@@ -3,7 +3,8 @@
 - `agenthub://playbooks/{+path}`, argument `path`: the catalog paths starting with what was typed
   (only those the caller's token may see).
 - `agenthub://executions/{id}` (and `/json`), argument `id`: the newest execution ids starting with
-  what was typed, so a user can pick one from a prefix as on the command line.
+  what was typed (only those the caller may touch), so a user can pick one from a prefix as on
+  the command line.
 
 Anything else (another template, a prompt) completes to nothing: an empty completion is the
 protocol's "no suggestions", not an error.
@@ -17,7 +18,7 @@ from mcp import types
 from mcp.server import ServerRequestContext
 
 from hub.app import Hub
-from hub.mcp.tools import EXECUTION_JSON_URI, EXECUTION_URI, PLAYBOOK_URI, caller_scopes, entry_visible
+from hub.mcp.tools import EXECUTION_JSON_URI, EXECUTION_URI, PLAYBOOK_URI, caller_scopes, current_caller, entry_visible
 
 MAX_VALUES = 100
 """The protocol's cap on values in one completion."""
@@ -54,12 +55,5 @@ class HubCompletion:
         prefix = typed.strip().lower()
         bound = prefix + "\x7f" if prefix else None  # ids sort by time: the newest below the bound come first
         records = await self.hub.store.list(before=bound, limit=MAX_VALUES + 1)
-        scopes = caller_scopes()
-        visible = []
-        for record in records:
-            if not record.id.startswith(prefix):
-                continue
-            entry = self.hub.catalog.get(record.playbook_path)
-            if entry is None or entry_visible(entry, scopes):
-                visible.append(record.id)
-        return visible
+        caller = current_caller()  # only executions this caller may touch (hub.contract.access)
+        return [r.id for r in records if r.id.startswith(prefix) and self.hub.access.allows(r, caller)]
