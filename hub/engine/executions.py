@@ -9,33 +9,33 @@ by id (`cancel()`, or a cancel flag set in the store by another process, which a
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.catalog import Catalog
 
 from catalog.entries import CatalogEntry
-from catalog.schema import apply_defaults, validate_arguments
-from hub.contract.plain_data import MAX_ARGUMENT_DEPTH, encoding_problem
 from hub.contract.access import ExecutionAccess, strictest_scopes
 from hub.engine.cancel_watch import CancelWatch
 from hub.contract.envelope import Envelope, ErrorInfo, Failure
 from hub.contract.errors import ErrorCode
-from hub.contract.hooks import FailedRun, FailureHook, enter_run, is_troubleshoot_agent
+from hub.contract.hooks import FailedRun, FailureHook, enter_run
 from hub.engine.ids import ExecutionIds
 from hub.engine.sub_runs import relative_entry, step_output
 from hub.engine.kinds.registry import StepKinds
 from hub.contract.records import EventRecord, EventType, ExecutionRecord, ExecutionStatus
-from hub.contract.secrets import Redactor, resolve_keychain
+from hub.contract.secrets import Redactor
 from hub.contract.steps import RunContext
 from hub.contract.store import EventStore
 from hub.contract.templates import Templates
-from hub.engine.remote import RemoteRuns, WorkOrder
+from hub.engine.remote import RemoteRuns
+from hub.engine.admission import Admission
+from hub.engine.outcomes import RunHandle, augments, brief, json_path, recordable, status_for
+from hub.engine.remote_runs import RemoteExecutions
 from hub.engine.workflow import DEADLINE_SAFETY_NET, ExecutionState, StepFailed, WorkflowRun
 
 log = logging.getLogger("agenthub.engine")
@@ -61,13 +61,7 @@ class EngineSettings:
     hub for their caller (the troubleshoot playbook reaches it through its dispatcher)."""
 
 
-@dataclass
-class RunHandle:
-    execution_id: str
-    task: asyncio.Future[Envelope]
-
-
-class Engine:
+class Engine(Admission, RemoteExecutions):
     def __init__(
         self,
         catalog: Catalog,
@@ -181,11 +175,11 @@ class Engine:
             state = self._prepare(record, entry, ref, version, arguments or {}, parent, timeout, listener,
                                   scopes, inherited)
         except Failure as failure:
-            record.arguments = _recordable(arguments or {}, entry, inherited)
+            record.arguments = recordable(arguments or {}, entry, inherited)
             envelope = self._envelope(record, started, error=failure.error)
             await self.store.create(record)
             self._emit_raw(record.id, listener, inherited, EventType.EXECUTION_FINISHED, None,
-                           {"status": "failed", "error": _brief(failure.error)})
+                           {"status": "failed", "error": brief(failure.error)})
             envelope = await self._finish(record, envelope, ExecutionStatus.FAILED, None)
             done: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
             done.set_result(envelope)
@@ -206,165 +200,6 @@ class Engine:
         task.add_done_callback(lambda _t: self._forget(execution_id))
         self._cancel_watch.ensure()
         return RunHandle(execution_id, task)
-
-    async def _start_remote(
-        self, record: ExecutionRecord, state: ExecutionState, started: float, listener: Listener | None
-    ) -> RunHandle:
-        """Record the execution as pending and publish it as work; the handle's task waits for the
-        worker's envelope. A full queue finishes the execution at once (TOO_MANY_EXECUTIONS)."""
-        assert self.remote is not None
-        record.status = ExecutionStatus.PENDING
-        await self.store.create(record)
-        remaining = state.context.remaining()
-        order = WorkOrder(
-            execution_id=record.id, arguments=state.arguments,
-            deadline_at=None if remaining is None else time.time() + remaining,
-            ancestry=list(state.context.ancestry), troubleshoot_depth=state.context.troubleshoot_depth,
-        )  # fmt: skip
-        try:
-            future = await self.remote.submit(order, listener)
-        except Failure as failure:
-            state.emit(EventType.EXECUTION_FINISHED, status="failed", error=_brief(failure.error))
-            envelope = await self._finish(record, self._envelope(record, started, error=failure.error), ExecutionStatus.FAILED, None)
-            done: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
-            done.set_result(envelope)
-            return RunHandle(record.id, done)
-        task = asyncio.create_task(self._await_remote(record.id, future), name=f"remote:{record.id}")
-        self._remote_waits[record.id] = task
-        if listener is not None:
-            self._listeners[record.id] = listener
-        task.add_done_callback(lambda _t: self._forget(record.id))
-        return RunHandle(record.id, task)
-
-    async def _await_remote(self, execution_id: str, future: asyncio.Future[Envelope]) -> Envelope:
-        try:
-            return await future
-        except asyncio.CancelledError:  # the caller gave up on it: so does the cluster
-            if self.remote is not None and not self._closing:
-                await asyncio.shield(self.remote.cancel(execution_id))
-            raise
-
-    async def resume(
-        self,
-        record: ExecutionRecord,
-        order: WorkOrder,
-        *,
-        listener: Listener | None = None,
-        replay: dict[tuple[str, int | None], list[Any]] | None = None,
-        resume_attempts: dict[tuple[str, int | None], int] | None = None,
-        checkpoint: Callable[[], Awaitable[None]] | None = None,
-    ) -> Envelope:
-        """Run an execution another node recorded (a worker taking a `WorkOrder`), or go on with
-        one whose worker died: `replay` holds the outputs of the steps its log records as finished
-        (they are not run again) and `resume_attempts` the attempt the interrupted step continues
-        with. `checkpoint` is awaited after each finished step (the worker flushes the store)."""
-        started = time.monotonic() - max(0.0, time.time() - record.created_at)
-        entry = self.catalog.get(record.playbook_path, record.playbook_version)
-        try:
-            state = self._prepare(
-                record, entry, record.playbook_path, record.playbook_version, order.arguments, None, None, listener,
-                # the caller's token scopes do not travel with the work: with auth on (a subject is
-                # recorded) a resumed run acts for a caller with no scopes, never for everyone
-                frozenset() if record.started_by is not None else None,
-                check_limits=False,
-            )
-        except Failure as failure:
-            self._emit_raw(record.id, listener, Redactor(), EventType.EXECUTION_FINISHED, None,
-                           {"status": "failed", "error": _brief(failure.error)})
-            return await self._finish(record, self._envelope(record, started, error=failure.error), ExecutionStatus.FAILED, None)
-        deadline = None if order.deadline_at is None else time.monotonic() + (order.deadline_at - time.time())
-        state.context = dataclasses.replace(
-            state.context, depth=record.depth, ancestry=tuple(order.ancestry), deadline=deadline,
-            troubleshoot_depth=order.troubleshoot_depth, started_by=record.started_by,
-        )  # fmt: skip
-        state.replay = {key: list(outputs) for key, outputs in (replay or {}).items()}
-        state.resume_attempts = dict(resume_attempts or {})
-        state.checkpoint = checkpoint
-        if listener is not None:
-            self._listeners[record.id] = listener
-        task = asyncio.create_task(self._execute(record, state, started), name=f"execution:{record.id}")
-        self._running[record.id] = task
-        task.add_done_callback(lambda _t: self._forget(record.id))
-        self._cancel_watch.ensure()
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            task.cancel()
-            await asyncio.wait([task])
-            raise
-
-    def _prepare(
-        self,
-        record: ExecutionRecord,
-        entry: CatalogEntry | None,
-        ref: str | CatalogEntry,
-        version: int | None,
-        arguments: dict[str, Any],
-        parent: RunContext | None,
-        timeout: float | None,
-        listener: Listener | None,
-        caller_scopes: frozenset[str] | None = None,
-        inherited: Redactor | None = None,
-        *,
-        check_limits: bool = True,
-    ) -> ExecutionState:
-        if entry is None:
-            pinned = f" version {version}" if version else ""
-            raise Failure.of(ErrorCode.PLAYBOOK_NOT_FOUND, f"no playbook {ref!r}{pinned} in the catalog")
-        limit = self.settings.max_concurrent
-        if check_limits and parent is None and limit is not None and len(self._top_level) >= limit:
-            raise Failure.of(
-                ErrorCode.TOO_MANY_EXECUTIONS,
-                f"{limit} executions are already running (the hub's limit); try again shortly",
-            )
-        if check_limits and parent is not None and parent.depth + 1 > self.settings.max_depth:
-            chain = " -> ".join([*parent.ancestry, parent.playbook_path, entry.path])
-            raise Failure.of(
-                ErrorCode.DEPTH_LIMIT_EXCEEDED,
-                f"sub-run depth {parent.depth + 1} is over the limit of {self.settings.max_depth}: {chain}",
-            )
-        too_deep = encoding_problem(arguments, MAX_ARGUMENT_DEPTH)
-        if too_deep is not None:  # before anything recursive (validation, redaction) walks them
-            where = too_deep.replace("value", "input", 1)
-            raise Failure.of(ErrorCode.INPUT_INVALID, where,
-                             details={"errors": [{"path": where.split(":")[0], "message": where.split(": ", 1)[1]}]})
-        args = apply_defaults(entry.playbook, arguments)
-        problems = validate_arguments(entry.input_schema, args, validator=entry.input_validator)
-        if problems:
-            raise Failure.of(
-                ErrorCode.INPUT_INVALID,
-                "; ".join(f"{where}: {message}" for where, message in problems),
-                details={"errors": [{"path": w, "message": m} for w, m in problems]},
-            )
-        keychain = resolve_keychain(entry.playbook.keychain)
-        redactor = (inherited or Redactor()).with_secrets([*keychain.values(), *_secret_values(entry, args)])
-        record.arguments = redactor(args)
-        own = timeout or entry.playbook.timeout or self.settings.default_timeout
-        deadline = time.monotonic() + own if own else None
-        if parent is not None and parent.deadline is not None:
-            deadline = parent.deadline if deadline is None else min(deadline, parent.deadline)
-        context = RunContext(
-            execution_id=record.id,
-            playbook_path=entry.path,
-            dispatcher=self,
-            depth=record.depth,
-            ancestry=(*parent.ancestry, parent.playbook_path) if parent else (),
-            deadline=deadline,
-            troubleshoot_depth=(parent.troubleshoot_depth if parent else 0) + int(is_troubleshoot_agent(entry)),
-            started_by=record.started_by,
-            keychain=keychain,
-            redactor=redactor,
-            caller_scopes=caller_scopes,
-            required_scopes=tuple(record.required_scopes or ()),
-            caller_on_failure=parent.caller_on_failure if parent else None,
-        )
-
-        def emit(event_type: str, step: str | None = None, **data: Any) -> None:
-            self._emit_raw(record.id, listener, redactor, event_type, step, data)
-
-        return ExecutionState(
-            entry=entry, arguments=args, keychain=keychain, redactor=redactor, context=context, emit=emit
-        )
 
     async def _execute(self, record: ExecutionRecord, state: ExecutionState, started: float) -> Envelope:
         entry = state.entry
@@ -397,14 +232,14 @@ class Engine:
             log.exception("execution %s crashed", record.id)
             error = ErrorInfo.of(ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
         if error is not None:
-            status = _status_for(error)
+            status = status_for(error)
             data = None
         envelope = self._envelope(record, started, data=state.redactor(data), error=error)
         if error is not None:
             envelope = envelope.model_copy(update={"error": ErrorInfo.model_validate(state.redactor(error.model_dump()))})
         facts: dict[str, Any] = {"status": status.value, "duration": envelope.duration}
         if error is not None:
-            facts["error"] = _brief(error)
+            facts["error"] = brief(error)
         state.emit(EventType.EXECUTION_FINISHED, **facts)
         return await self._finish(record, envelope, status, state)
 
@@ -420,7 +255,7 @@ class Engine:
                     except Exception:  # a hook never changes the outcome
                         log.exception("failure hook failed for %s", record.id)
                         continue
-                    if _augments(envelope, changed):
+                    if augments(envelope, changed):
                         envelope = changed
                     else:
                         log.error("failure hook %r changed more than error.diagnosis for %s; ignored", hook, record.id)
@@ -449,7 +284,7 @@ class Engine:
             return data
         errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
         if errors:
-            text = "; ".join(f"result{_json_path(e.absolute_path)}: {e.message}" for e in errors[:5])
+            text = "; ".join(f"result{json_path(e.absolute_path)}: {e.message}" for e in errors[:5])
             raise Failure.of(ErrorCode.OUTPUT_INVALID, text)
         return data
 
@@ -523,41 +358,4 @@ class Engine:
         await self._cancel_watch.aclose()
         await self.store.flush()
 
-
-def _status_for(error: ErrorInfo) -> ExecutionStatus:
-    if error.kind == "agent.cancelled":
-        return ExecutionStatus.CANCELLED
-    if error.kind == "agent.timeout":
-        return ExecutionStatus.TIMED_OUT
-    return ExecutionStatus.FAILED
-
-
-def _augments(before: Envelope, after: object) -> bool:
-    """A hook may add to the error (a diagnosis), never replace it: same status, code and message."""
-    return (
-        isinstance(after, Envelope) and after.error is not None and before.error is not None
-        and after.status == before.status and after.execution_id == before.execution_id
-        and after.error.code == before.error.code and after.error.message == before.error.message
-    )
-
-
-def _brief(error: ErrorInfo) -> dict[str, Any]:
-    return error.model_dump(mode="json", exclude_none=True, exclude={"diagnosis"})
-
-
-def _json_path(parts: Any) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
-
-
-def _recordable(arguments: dict[str, Any], entry: CatalogEntry | None, redactor: Redactor) -> dict[str, Any]:
-    """Refused arguments as the record keeps them: redacted, or a note when they cannot be stored."""
-    problem = encoding_problem(arguments, MAX_ARGUMENT_DEPTH)
-    if problem is not None:
-        return {"unrecorded": problem.replace("value", "input", 1)}
-    return redactor.with_secrets([] if entry is None else _secret_values(entry, arguments))(arguments)
-
-
-def _secret_values(entry: CatalogEntry, args: dict[str, Any]) -> list[str]:
-    params = entry.playbook.input or {}
-    return [str(args[name]) for name, param in params.items() if param.secret and args.get(name) is not None]
 
