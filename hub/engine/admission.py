@@ -19,7 +19,7 @@ from hub.contract.records import ExecutionRecord
 from hub.contract.secrets import Redactor, resolve_keychain
 from hub.contract.steps import RunContext
 from hub.engine.outcomes import secret_values
-from hub.engine.workflow import ExecutionState
+from hub.engine.state import ExecutionState
 
 if TYPE_CHECKING:
     from hub.engine.executions import EngineSettings, Listener

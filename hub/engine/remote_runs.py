@@ -17,7 +17,7 @@ from hub.contract.records import EventType, ExecutionRecord, ExecutionStatus
 from hub.contract.secrets import Redactor
 from hub.engine.outcomes import RunHandle, brief
 from hub.engine.remote import WorkOrder
-from hub.engine.workflow import ExecutionState
+from hub.engine.state import ExecutionState
 
 if TYPE_CHECKING:
     from hub.engine.executions import Listener
