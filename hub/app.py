@@ -82,7 +82,9 @@ class Hub:
         await self.store.open()
         if self.config.queue:
             try:
-                self.queue = await QueueNode.open(queue_settings(self.config), self.store, name="agenthub")
+                self.queue = await QueueNode.open(
+                    queue_settings(self.config), self.store, name="agenthub", dsn=str(self.config.db)
+                )
             except BaseException:
                 await self.store.close()
                 raise

@@ -36,6 +36,8 @@ class EventType(str, Enum):
     CANCEL_REQUESTED = "execution.cancel_requested"
     STEP_PROGRESS = "step.progress"
     DIAGNOSIS_FINISHED = "diagnosis.finished"
+    EXECUTION_DELIVERED = "execution.delivered"
+    """A cluster worker took the run from the queue (data: delivery number, worker)."""
 
 
 class ExecutionRecord(BaseModel):

@@ -38,6 +38,17 @@ class Leases:
         async with self._lock:
             await self._conn.fetchval("SELECT pg_advisory_unlock(hashtextextended($1, $2))", execution_id, _LEASE_SPACE)
 
+    async def last_deliveries(self, at_least: int) -> list[str]:
+        """Running executions whose latest recorded queue delivery is the `at_least`-th or later."""
+        async with self._lock:
+            rows = await self._conn.fetch(
+                "SELECT e.id FROM executions e JOIN events v ON v.execution_id = e.id "
+                "WHERE e.status = 'running' AND v.type = 'execution.delivered' "
+                "GROUP BY e.id HAVING max((v.data::jsonb ->> 'delivery')::int) >= $1",
+                at_least,
+            )  # fmt: skip
+        return [row["id"] for row in rows]
+
     async def close(self) -> None:
         async with self._lock:
             await self._conn.close()

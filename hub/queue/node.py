@@ -10,6 +10,7 @@ allocated in the shared database.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -19,34 +20,47 @@ from typing import Any
 from hub.contract.store import EventStore
 from hub.queue.connection import connect, ensure_stream
 from hub.queue.dispatch import QueueDispatch
-from hub.queue.exhausted import watch_exhausted
+from hub.queue.exhausted import sweep_exhausted, watch_exhausted
+from hub.queue.leases import Leases
 from hub.queue.settings import QueueSettings, Subjects
 
 log = logging.getLogger("agenthub.queue")
 
 
 class QueueNode:
-    def __init__(self, nc: Any, js: Any, settings: QueueSettings, dispatch: QueueDispatch, advisories: Any = None) -> None:
+    def __init__(
+        self, nc: Any, js: Any, settings: QueueSettings, dispatch: QueueDispatch, *,
+        advisories: Any = None, sweep: asyncio.Task[None] | None = None, leases: Leases | None = None,
+    ) -> None:  # fmt: skip
         self.nc = nc
         self.js = js
         self.settings = settings
         self.subjects = Subjects(settings.prefix)
         self.dispatch = dispatch
         self._advisories = advisories
+        self._sweep = sweep
+        self._leases = leases
         self.node_id = secrets.token_hex(8)
         """Tells this node's own announcements from its peers'."""
 
     @classmethod
-    async def open(cls, settings: QueueSettings, store: EventStore, *, name: str) -> QueueNode:
+    async def open(cls, settings: QueueSettings, store: EventStore, *, name: str, dsn: str) -> QueueNode:
+        """Join the cluster: NATS, the work stream, and both watches for exhausted runs (the sweep
+        on its own PostgreSQL connection at `dsn`, the store's database)."""
         nc = await connect(settings, name=name)
+        leases: Leases | None = None
         try:
             js = nc.jetstream()
             await ensure_stream(js, settings)
             advisories = await watch_exhausted(nc, js, settings, store)
+            leases = await Leases.open(dsn)
         except BaseException:
             await nc.close()
             raise
-        return cls(nc, js, settings, QueueDispatch(nc, js, settings, store), advisories)
+        sweep = asyncio.create_task(sweep_exhausted(nc, js, settings, store, leases), name="sweep-exhausted")
+        return cls(
+            nc, js, settings, QueueDispatch(nc, js, settings, store), advisories=advisories, sweep=sweep, leases=leases
+        )  # fmt: skip
 
     async def announce_catalog_change(self) -> None:
         await self.nc.publish(self.subjects.catalog_changed, self.node_id.encode())
@@ -66,5 +80,11 @@ class QueueNode:
         return await self.nc.subscribe(self.subjects.catalog_changed, cb=received)
 
     async def close(self) -> None:
+        if self._sweep is not None:
+            self._sweep.cancel()
+            await asyncio.gather(self._sweep, return_exceptions=True)
+        if self._leases is not None:
+            with contextlib.suppress(Exception):
+                await self._leases.close()
         with contextlib.suppress(Exception):
             await self.nc.drain()

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 
 from hub.contract.envelope import Envelope
@@ -122,7 +123,7 @@ class Worker:
         self._holding.add(order.execution_id)  # (a session's advisory locks are re-entrant: guard here too)
         alive = asyncio.create_task(self._keep_alive(msg), name=f"in-progress:{order.execution_id}")
         try:
-            envelope = await self._run(order)
+            envelope = await self._run(order, delivery=_delivery_number(msg))
             if envelope is not None:
                 await self._nc.publish(self.subjects.result(order.execution_id), json.dumps(envelope.to_dict()).encode())
                 await self._nc.flush()
@@ -135,13 +136,19 @@ class Worker:
             self._holding.discard(order.execution_id)
             await self.leases.release(order.execution_id)
 
-    async def _run(self, order: WorkOrder) -> Envelope | None:
+    async def _run(self, order: WorkOrder, *, delivery: int) -> Envelope | None:
         eid = order.execution_id
         record = await self.store.claim(eid)
         if record is None:  # finished before (its worker died before acking) or unknown
             done = await self.store.get(eid)
             return None if done is None or done.envelope is None else Envelope.model_validate(done.envelope)
         events = await self.store.events(eid)
+        # durable before any step runs: how `hub.queue.exhausted` knows the queue's last delivery was made
+        self.store.append(EventRecord(
+            execution_id=eid, type=EventType.EXECUTION_DELIVERED.value, at=time.time(),
+            data={"delivery": delivery, "max_deliver": self.settings.max_deliver, "worker": self.store.owner},
+        ))  # fmt: skip
+        await self.store.flush()
         replay, attempts = replay_from(events)
         if replay or attempts:
             log.warning("resuming %s: %d finished step(s) from its log", eid, sum(map(len, replay.values())))
@@ -176,3 +183,11 @@ class Worker:
         execution_id = msg.data.decode("utf-8", "replace")
         if execution_id in self.engine.running():
             await self.engine.cancel(execution_id)
+
+
+def _delivery_number(msg: Any) -> int:
+    """Which delivery of its message this is (1 the first time), as JetStream counts it."""
+    try:
+        return int(msg.metadata.num_delivered)
+    except (AttributeError, TypeError, ValueError):  # not a JetStream delivery
+        return 1

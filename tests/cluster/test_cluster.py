@@ -8,6 +8,7 @@ tests of the suite and stay few.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -187,6 +188,8 @@ async def test_a_catalog_change_seen_by_one_front_end_reaches_the_clients_of_bot
 
 
 async def test_a_run_no_worker_finishes_fails_with_delivery_exhausted(cluster: Cluster) -> None:
+    """Its only worker dies on the last delivery and no worker is left to ask for work (so JetStream
+    never publishes its max-deliveries advisory): the front end's sweep fails the run."""
     once = {"AGENTHUB_QUEUE_ACK_WAIT": "1", "AGENTHUB_QUEUE_MAX_DELIVER": "1"}
     front = await asyncio.to_thread(cluster.front_end, "front", **once)
     worker = await asyncio.to_thread(cluster.worker, "w1", **once)
@@ -199,6 +202,8 @@ async def test_a_run_no_worker_finishes_fails_with_delivery_exhausted(cluster: C
         return (await _statuses(cluster.dsn)).get(eid) == "running"
 
     await _wait(running)
+    await asyncio.sleep(3.5)  # several sweeps (every ack_wait): a run its worker holds is left alone
+    assert (await _statuses(cluster.dsn)).get(eid) == "running"
     worker.proc.send_signal(signal.SIGKILL)
     worker.proc.wait()
 
@@ -209,6 +214,18 @@ async def test_a_run_no_worker_finishes_fails_with_delivery_exhausted(cluster: C
     with front.api() as api:
         detail = api.get(f"/api/executions/{eid}").json()
     assert detail["envelope"]["error"]["code"] == "DELIVERY_EXHAUSTED", detail
+    conn = await asyncpg.connect(cluster.dsn)
+    try:
+        delivered = await conn.fetch(
+            "SELECT data FROM events WHERE execution_id = $1 AND type = 'execution.delivered'", eid
+        )
+        finished = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE execution_id = $1 AND type = 'execution.finished'", eid
+        )
+    finally:
+        await conn.close()
+    assert [json.loads(row["data"])["delivery"] for row in delivered] == [1]
+    assert finished == 1  # failed once, by one node
 
 
 def test_queue_without_a_postgres_store_is_refused(tmp_path: Any) -> None:
