@@ -336,7 +336,7 @@ async def test_sigterm_cancels_running_executions_then_exits(tmp_path: Path, mcp
 
         await eventually(runs)
         proc.send_signal(signal.SIGTERM)
-        assert await anyio.to_thread.run_sync(lambda: proc.wait(30)) == -signal.SIGTERM
+        assert await anyio.to_thread.run_sync(lambda: proc.wait(90)) == -signal.SIGTERM
     finally:
         proc.kill()
         proc.communicate()
