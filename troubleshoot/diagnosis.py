@@ -16,6 +16,8 @@ from troubleshoot.categories import Category
 
 TierName = Literal["rules", "ollama", "openai", "child"]
 MAX_TEXT = 600
+ANSWER_TEXT_LIMIT = 400
+"""Characters a model may spend on `root_cause` or `suggested_action` (one sentence each)."""
 
 
 def _trim(value: str) -> str:
@@ -44,15 +46,21 @@ def answer_schema() -> dict[str, Any]:
     """The JSON Schema sent to the models (Ollama `format`, OpenAI strict `json_schema`).
 
     Written by hand rather than from `ModelAnswer`: OpenAI's strict mode wants every property
-    required, `additionalProperties: false` and no numeric bounds, and Ollama's grammar wants the
-    category as a plain string enum. The bounds are checked by `ModelAnswer` afterwards."""
+    required and `additionalProperties: false`, and Ollama's grammar wants the category as a
+    plain string enum. The bounds are there for servers that compile the schema into a grammar
+    (llama.cpp, Ollama): a bounded string cannot ramble until the output cap cuts the object in
+    half. OpenAI's strict mode refuses them, so its provider sends the schema without them
+    (`strict_subset`); every answer is checked against the full schema and `ModelAnswer`."""
     return {
         "type": "object",
         "properties": {
             "category": {"type": "string", "enum": Category.values(), "description": "The failure's category."},
-            "confidence": {"type": "number", "description": "Probability, 0 to 1, that the category is right."},
-            "root_cause": {"type": "string", "description": "One concrete sentence: what failed, where and why."},
-            "suggested_action": {"type": "string", "description": "One sentence the operator can act on."},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1,
+                           "description": "Probability, 0 to 1, that the category is right."},
+            "root_cause": {"type": "string", "minLength": 1, "maxLength": ANSWER_TEXT_LIMIT,
+                           "description": "One concrete sentence: what failed, where and why."},
+            "suggested_action": {"type": "string", "minLength": 1, "maxLength": ANSWER_TEXT_LIMIT,
+                                 "description": "One sentence the operator can act on."},
         },
         "required": ["category", "confidence", "root_cause", "suggested_action"],
         "additionalProperties": False,

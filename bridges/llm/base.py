@@ -90,13 +90,18 @@ class OutputMode(str, Enum):
 
     JSON_SCHEMA = "json_schema"
     """The schema itself constrains decoding (OpenAI `response_format: json_schema`, Ollama `format: {schema}`)."""
+    JSON_OBJECT_SCHEMA = "json_object_schema"
+    """JSON mode with the schema attached (`response_format: {"type": "json_object", "schema": ...}`):
+    llama.cpp's and llama-cpp-python's servers compile that schema into a grammar, so the schema
+    still constrains decoding where `json_schema` is refused; it also rides in the prompt."""
     JSON_OBJECT = "json_object"
     """Any JSON object is enforced; the schema rides in the prompt (`json_object`, Ollama `format: json`)."""
     TEXT = "text"
     """Nothing enforced; the schema rides in the prompt and the JSON is extracted from the reply."""
 
-    def weaker(self) -> OutputMode | None:
-        order = list(OutputMode)
+    def weaker(self, ladder: tuple[OutputMode, ...] | None = None) -> OutputMode | None:
+        """The next mode down `ladder` (a provider's own modes, strongest first; all by default)."""
+        order = ladder or tuple(OutputMode)
         index = order.index(self)
         return order[index + 1] if index + 1 < len(order) else None
 
@@ -125,6 +130,27 @@ def schema_instructions(system: str, schema: dict[str, Any]) -> str:
     """The system prompt with the schema spelled out, for servers that do not take it as a parameter."""
     return (system + "\n\nAnswer with only one JSON object (no prose, no code fence) that fits this JSON Schema:\n"
             + json.dumps(schema, ensure_ascii=False))
+
+
+_UNSTRICT_KEYWORDS = frozenset({"minLength", "maxLength", "minimum", "maximum"})
+
+
+def strict_subset(schema: Any) -> Any:
+    """The schema without the bounds OpenAI's strict `json_schema` mode refuses (string lengths,
+    numeric ranges); the answer is still checked against the full schema afterwards."""
+    if isinstance(schema, list):
+        return [strict_subset(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    kept: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _UNSTRICT_KEYWORDS:
+            continue
+        if key in ("properties", "$defs") and isinstance(value, dict):  # names, not keywords
+            kept[key] = {name: strict_subset(sub) for name, sub in value.items()}
+        else:
+            kept[key] = strict_subset(value)
+    return kept
 
 
 _FORMAT_REFUSAL = re.compile(r"(?i)response_format|json_schema|json_object|'text'|\bschema\b|grammar|\bformat\b")

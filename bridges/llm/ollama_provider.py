@@ -53,6 +53,9 @@ class OllamaProvider:
         # the client resolves `host or OLLAMA_HOST` itself; creating it does no I/O
         self._client = ollama.AsyncClient(host=host)
 
+    modes_offered = (OutputMode.JSON_SCHEMA, OutputMode.JSON_OBJECT, OutputMode.TEXT)
+    """Ollama's `format` takes a schema, "json" or nothing; it has no schema-carrying JSON mode."""
+
     @property
     def mode_key(self) -> tuple[str, str, str]:
         return ("ollama", self.base_url.rstrip("/"), self.model)
@@ -83,7 +86,7 @@ class OllamaProvider:
                         response = await self._chat(mode, system, user, schema)
                         break
                     except ollama.ResponseError as exc:
-                        weaker = mode.weaker()
+                        weaker = mode.weaker(self.modes_offered)
                         if weaker is None or not refuses_format(exc.status_code, str(exc.error)):
                             raise
                         self._modes.downgrade(self.mode_key, weaker)

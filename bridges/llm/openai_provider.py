@@ -3,10 +3,12 @@
 Any server speaking the OpenAI chat API works: OpenAI itself, llama.cpp's and llama-cpp-python's
 servers, vLLM, LM Studio, Ollama's own `/v1`, Anthropic's OpenAI-compatible endpoint. They differ in
 what structured output they take, so the provider asks with the strongest mode first
-(`response_format: json_schema`, strict), and when the server refuses the parameter (llama.cpp:
-HTTP 500 "Input should be 'text' or 'json_object'") asks again with the next (`json_object` with
-the schema in the prompt, then plain text with the JSON extracted), remembering per server and
-model what worked (`ModeMemory`). A reply that ignored the mode and came back as prose is read
+(`response_format: json_schema`, strict), and when the server refuses the parameter (llama-cpp-python:
+HTTP 500 "Input should be 'text' or 'json_object'") asks again with the next: `json_object` with
+the schema attached (llama.cpp's and llama-cpp-python's servers turn it into a grammar, so even a
+270M model answers in the schema's shape), then bare `json_object` with the schema in the prompt
+(a server that refuses the extra `schema` field), then plain text with the JSON extracted,
+remembering per server and model what worked (`ModeMemory`). A reply that ignored the mode and came back as prose is read
 leniently and the server is asked in text mode from then on. Every call carries `max_tokens`.
 
 The base URL is the `base_url` argument, else `OPENAI_BASE_URL` (the client's own convention); the
@@ -32,6 +34,7 @@ from bridges.llm.base import (
     result_timer,
     schema_instructions,
     short,
+    strict_subset,
 )
 
 DEFAULT_MAX_TOKENS = 400
@@ -65,6 +68,9 @@ class OpenAIProvider:
         self._modes = modes or ModeMemory()
         self._client: openai.AsyncOpenAI | None = None
 
+    modes_offered = tuple(OutputMode)
+    """Every mode, strongest first: OpenAI-compatible servers differ in each of them."""
+
     @property
     def mode_key(self) -> tuple[str, str, str]:
         return ("openai", self.base_url.rstrip("/"), self.model)
@@ -86,9 +92,10 @@ class OpenAIProvider:
             "stream": False,
         }
         if mode is OutputMode.JSON_SCHEMA:
-            request["response_format"] = {
-                "type": "json_schema", "json_schema": {"name": self._schema_name, "strict": True, "schema": schema},
-            }
+            request["response_format"] = {"type": "json_schema", "json_schema": {
+                "name": self._schema_name, "strict": True, "schema": strict_subset(schema)}}
+        elif mode is OutputMode.JSON_OBJECT_SCHEMA:
+            request["response_format"] = {"type": "json_object", "schema": schema}
         elif mode is OutputMode.JSON_OBJECT:
             request["response_format"] = {"type": "json_object"}
         return request
@@ -112,7 +119,7 @@ class OpenAIProvider:
                         )
                         break
                     except openai.APIStatusError as exc:
-                        weaker = mode.weaker()
+                        weaker = mode.weaker(self.modes_offered)
                         if weaker is None or not refuses_format(exc.status_code, str(exc)):
                             raise
                         self._modes.downgrade(self.mode_key, weaker)

@@ -51,7 +51,8 @@ class LlmServer:
         self._script: list[Reply] = [Reply(status=500, error="nothing scripted")]
         self.responder: Callable[[dict[str, Any]], Reply] | None = None
         self.refuse: set[str] = set()
-        """Structured-output forms this server refuses: json_schema, json_object (and text)."""
+        """Structured-output forms this server refuses: json_schema, json_object (with or without a
+        schema), json_object_schema (only the `schema` field beside json_object; OpenAI's wording)."""
         self._lock = threading.Lock()
         server = self
 
@@ -120,7 +121,11 @@ class LlmServer:
         """The error a server that does not take this structured-output form answers with: the
         words of llama-cpp-python's server (HTTP 500) and of an older Ollama (HTTP 400)."""
         if self.kind == "openai":
-            kind = (body.get("response_format") or {}).get("type", "text")
+            response_format = body.get("response_format") or {}
+            kind = response_format.get("type", "text")
+            if kind == "json_object" and "schema" in response_format and "json_object_schema" in self.refuse:
+                return 400, {"error": {"message": "Unknown parameter: 'response_format.schema'.",
+                                       "type": "invalid_request_error", "code": "unknown_parameter"}}
             if kind in self.refuse:
                 return 500, {"error": {"message": f"[{{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
                                                   f"'msg': \"Input should be 'text' or 'json_object'\", 'input': '{kind}'}}]",

@@ -27,20 +27,42 @@ def _openai(server: LlmServer, memory: ModeMemory, **kw: object) -> OpenAIProvid
     return OpenAIProvider("m", api_key="sk-local", base_url=server.base_url, modes=memory, key_from_env=False, **kw)  # type: ignore[arg-type]
 
 
-async def test_openai_json_schema_refused_falls_back_to_json_object_and_remembers(openai_server: LlmServer) -> None:
+async def test_openai_json_schema_refused_falls_back_to_json_object_with_the_schema_and_remembers(
+    openai_server: LlmServer,
+) -> None:
+    """llama-cpp-python's answer to `json_schema` (HTTP 500), then `json_object` with the schema
+    attached, which such a server compiles into a grammar; the strict request left out the bounds
+    OpenAI's strict mode refuses, the grammar request keeps them."""
     openai_server.refuse = {"json_schema"}
     openai_server.script(Reply(answer=GOOD))
     memory = ModeMemory()
     provider = _openai(openai_server, memory, max_tokens=123)
     first = await provider.complete("sys", "user", SCHEMA, timeout=10)
-    assert first.outcome == Outcome.OK and first.answer == GOOD and first.mode == "json_object"
-    kinds = [r.get("response_format", {}).get("type") for r in openai_server.requests]
-    assert kinds == ["json_schema", "json_object"]
-    assert "JSON Schema" in openai_server.requests[1]["messages"][0]["content"]  # the schema moved into the prompt
-    assert memory.get(provider.mode_key) is OutputMode.JSON_OBJECT
+    assert first.outcome == Outcome.OK and first.answer == GOOD and first.mode == "json_object_schema"
+    formats = [r.get("response_format", {}) for r in openai_server.requests]
+    assert [f.get("type") for f in formats] == ["json_schema", "json_object"]
+    strict = json.dumps(formats[0]["json_schema"]["schema"])
+    assert "maxLength" not in strict and "minimum" not in strict and '"enum"' in strict
+    assert formats[1]["schema"] == SCHEMA and SCHEMA["properties"]["root_cause"]["maxLength"] > 0
+    assert "JSON Schema" in openai_server.requests[1]["messages"][0]["content"]  # and in the prompt
+    assert memory.get(provider.mode_key) is OutputMode.JSON_OBJECT_SCHEMA
     second = await _openai(openai_server, memory).complete("sys", "user", SCHEMA, timeout=10)  # a new client, same server
-    assert second.ok and [r.get("response_format", {}).get("type") for r in openai_server.requests][2:] == ["json_object"]
+    assert second.ok and openai_server.requests[2]["response_format"] == {"type": "json_object", "schema": SCHEMA}
     assert all(r["max_tokens"] == 123 for r in openai_server.requests[:2])
+    await provider.aclose()
+
+
+async def test_openai_refusing_the_schema_field_is_asked_in_bare_json_mode(openai_server: LlmServer) -> None:
+    """A server that takes `json_object` but not an extra `schema` beside it (400 naming the field)."""
+    openai_server.refuse = {"json_schema", "json_object_schema"}
+    openai_server.script(Reply(answer=GOOD))
+    memory = ModeMemory()
+    provider = _openai(openai_server, memory)
+    result = await provider.complete("sys", "user", SCHEMA, timeout=10)
+    assert result.ok and result.mode == "json_object"
+    assert [r.get("response_format") for r in openai_server.requests][1:] == [
+        {"type": "json_object", "schema": SCHEMA}, {"type": "json_object"}]
+    assert memory.get(provider.mode_key) is OutputMode.JSON_OBJECT
     await provider.aclose()
 
 

@@ -9,7 +9,8 @@ it measures to `.agenthub/real-model/` (the figures docs/troubleshoot.md quotes)
 What it checks, against the real server (every request goes through a recording loopback proxy, so
 the test sees exactly what reached the model server):
 - structured output negotiation: the server refuses `json_schema` (HTTP 500 "Input should be
-  'text' or 'json_object'"), the provider falls back to `json_object` and remembers it;
+  'text' or 'json_object'"), the provider falls back to `json_object` with the schema attached
+  (which the server compiles into a grammar) and remembers it;
 - every diagnosis is valid or recorded as malformed / off-schema, and every call is capped;
 - `calibrate` runs and writes a profile; the cascade, uncalibrated and calibrated, with the model
   as the local tier and as the (same-judge) escalation tier, is never below the rules alone;
@@ -48,6 +49,7 @@ from troubleshoot.tiers import system_prompt, user_prompt
 pytestmark = pytest.mark.real_model
 
 MODEL = "gemma-3-270m"
+MAX_TOKENS = 400  # the hub's default output cap
 PER_CATEGORY = int(os.environ.get("AGENTHUB_REAL_MODEL_PER_CATEGORY", "1"))
 REPORTS = Path(os.environ.get("AGENTHUB_REAL_MODEL_REPORTS", ".agenthub/real-model"))
 SECRET = "kc-real-Zq8Lm3Np7Rt2Vx6Yb1"
@@ -122,13 +124,14 @@ def gguf() -> Path:
 
 @pytest.fixture(scope="module")
 def server(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecordingProxy]:
-    """llama-cpp-python's server on a loopback port (no chat template in the GGUF: --chat_format
-    gemma), behind the recording proxy."""
+    """llama-cpp-python's server on a loopback port, behind the recording proxy. The GGUF has no
+    chat template and the server's `gemma` format drops system messages, so the wrapper registers
+    Gemma 3's own format (`gemma3`: the system prompt opens the first user turn)."""
     port = _free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
     wrapper = Path(__file__).with_name("llama_server_main.py")  # the server, with AMX's extra buffers off
     command = [sys.executable, str(wrapper), "--model", str(gguf), "--model_alias", MODEL,
-               "--chat_format", "gemma", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
+               "--chat_format", "gemma3", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
                # one thread: llama.cpp's spinning threads collapse on a shared machine (seen here:
                # 1.3 tokens/s with 2 threads, 8.7 with 1, on 2 cores busy with other work)
                "--n_threads", os.environ.get("AGENTHUB_REAL_MODEL_THREADS", "1")]
@@ -172,7 +175,7 @@ async def test_json_schema_is_refused_and_the_fallback_answers(server: Recording
     cases = load_corpus()
     memory = ModeMemory()
     provider = OpenAIProvider(MODEL, api_key="no-key", base_url=server.base_url, modes=memory, key_from_env=False,
-                              max_tokens=256)
+                              max_tokens=MAX_TOKENS)
     before = len(server.seen)
     result = await provider.complete(system_prompt(), user_prompt(cases[0].signal), answer_schema(), timeout=300)
     await provider.aclose()
@@ -180,10 +183,13 @@ async def test_json_schema_is_refused_and_the_fallback_answers(server: Recording
     formats = [(body.get("response_format") or {}).get("type", "text") for _, body, _ in asked]
     assert formats[0] == "json_schema" and asked[0][2] >= 400, asked[0][2]  # the real server refuses it
     assert formats[1] == "json_object" and asked[1][2] == 200
-    assert memory.get(provider.mode_key) in (OutputMode.JSON_OBJECT, OutputMode.TEXT)
-    assert all(body["max_tokens"] == 256 for _, body, _ in asked)
-    assert result.outcome in ("ok", "malformed", "off_schema"), result
-    assert result.mode in ("json_object", "text")
+    assert asked[1][1]["response_format"]["schema"] == answer_schema()  # the grammar's source
+    assert memory.get(provider.mode_key) is OutputMode.JSON_OBJECT_SCHEMA
+    assert all(body["max_tokens"] == MAX_TOKENS for _, body, _ in asked)
+    # under the grammar the reply is an object of the schema's shape (a number above 1 for the
+    # confidence is the one thing a grammar cannot rule out, and is then off-schema)
+    assert result.outcome in ("ok", "off_schema"), result
+    assert result.mode == "json_object_schema"
 
 
 async def test_calibration_and_the_cascade_on_the_real_model(server: RecordingProxy) -> None:
@@ -191,7 +197,7 @@ async def test_calibration_and_the_cascade_on_the_real_model(server: RecordingPr
     REPORTS.mkdir(parents=True, exist_ok=True)
     settings = TroubleshootSettings(
         enabled=True, local_provider="openai", local_base_url=server.base_url, local_model=MODEL,
-        escalate_to="none", max_output_tokens=256, calibration_dir=str(REPORTS / "profiles"),
+        escalate_to="none", max_output_tokens=MAX_TOKENS, calibration_dir=str(REPORTS / "profiles"),
     )
     providers = RememberingProviders()  # each case is put to the model once; the runs below replay it
     timeout = float(os.environ.get("AGENTHUB_REAL_MODEL_TIMEOUT", "300"))
@@ -217,7 +223,7 @@ async def test_calibration_and_the_cascade_on_the_real_model(server: RecordingPr
         print(f"\n== {name} ==\n{render_table(report)}")
     print("\n" + line)
     requests = [body for path_, body, _ in server.seen if path_.endswith("/chat/completions")]
-    assert requests and all(body.get("max_tokens") == 256 for body in requests)
+    assert requests and all(body.get("max_tokens") == MAX_TOKENS for body in requests)
 
 
 async def test_nothing_secret_reaches_the_server(server: RecordingProxy, hub: Any, write_playbook: Any,
