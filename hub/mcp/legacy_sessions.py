@@ -5,7 +5,9 @@ one's `ServerSession` for notifications. That reference must not outlive the ses
 forgets it at once (`forget`, called by the HTTP app after the SDK answered the DELETE), and an
 entry not seen for `idle_timeout` seconds (the same idle timeout after which the SDK closes the
 session) is dropped on the next `remember`. The registry is bounded by `max_sessions` too, oldest
-first, like the SDK's own cap.
+first, like the SDK's own cap. Whatever else the hub keeps per connection (the log level a client
+set) is dropped with it: `on_drop` is called with the key of every session that leaves the registry,
+however it leaves (DELETE, idle expiry, the cap).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ class LegacySessions:
         max_sessions: int = DEFAULT_MAX_SESSIONS,
         idle_timeout: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        on_drop: Callable[[str], None] | None = None,
     ) -> None:
         self.max_sessions = max_sessions
+        self._on_drop = on_drop
         self.idle_timeout = idle_timeout
         self._clock = clock
         self._sessions: OrderedDict[str, tuple[Any, float]] = OrderedDict()
@@ -40,7 +44,7 @@ class LegacySessions:
         self._sessions.move_to_end(key)
         self.expire(now)
         while len(self._sessions) > self.max_sessions:
-            self._sessions.popitem(last=False)
+            self._dropped(self._sessions.popitem(last=False)[0])
 
     def expire(self, now: float | None = None) -> None:
         """Drop the sessions idle for longer than `idle_timeout` (the least recently used first)."""
@@ -52,9 +56,15 @@ class LegacySessions:
             if now - seen <= self.idle_timeout:
                 break
             self._sessions.pop(key)
+            self._dropped(key)
 
     def forget(self, key: str) -> None:
         self._sessions.pop(key, None)
+        self._dropped(key)
+
+    def _dropped(self, key: str) -> None:
+        if self._on_drop is not None:
+            self._on_drop(key)
 
     def items(self) -> list[tuple[str, Any]]:
         self.expire()

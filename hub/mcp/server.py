@@ -171,9 +171,11 @@ class HubMcpServer:
         self.listen = ListenHandler(self.bus)
         self.hub_tools = HubTools(hub, execution_links=self.execution_links)
         self.resources = HubResources(hub, self.page_size)
-        self.sessions = LegacySessions(max_sessions=max_sessions, idle_timeout=session_idle_timeout)
-        self._listing: _Listing | None = None
         self.log_levels = LogLevels()
+        self.sessions = LegacySessions(
+            max_sessions=max_sessions, idle_timeout=session_idle_timeout, on_drop=self.log_levels.forget
+        )
+        self._listing: _Listing | None = None
         self.completion = HubCompletion(hub)
         with warnings.catch_warnings():  # logging is deprecated in 2026-07-28, still served to 2025 clients
             warnings.simplefilter("ignore", MCPDeprecationWarning)
@@ -246,9 +248,9 @@ class HubMcpServer:
         self.sessions.remember(key, ctx.session)
 
     def forget_session(self, key: str) -> None:
-        """Drop a legacy connection (e.g. its HTTP session was deleted or expired)."""
+        """Drop a legacy connection (e.g. its HTTP session was deleted or expired) and what the hub
+        kept for it (its log level: `LegacySessions.on_drop`)."""
         self.sessions.forget(key)
-        self.log_levels.forget(key)
 
     async def _set_logging_level(
         self, ctx: ServerRequestContext[Any, Any], params: types.SetLevelRequestParams

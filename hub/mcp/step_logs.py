@@ -64,6 +64,9 @@ class LogLevels:
     def forget(self, connection: str) -> None:
         self._levels.pop(connection, None)
 
+    def __len__(self) -> int:
+        return len(self._levels)
+
     def allows(self, connection: str | None, level: types.LoggingLevel) -> bool:
         """Whether a message at `level` goes to this connection: not before it set a level. None
         (a 2026-era or stateless request) leaves the decision to the SDK's per-request opt-in."""

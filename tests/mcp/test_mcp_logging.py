@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client, types
 from mcp_support import ECHO, FAILING, THREE_STEPS
 
+from hub.mcp.legacy_sessions import LegacySessions
 from hub.mcp.server import HubMcpServer
 
 
@@ -71,3 +73,29 @@ async def test_modern_clients_get_step_logs_only_when_they_opt_in(hub, write_pla
         taken = logs.take()
         assert ("info", "step.finished", "three") in taken and len(taken) == 6
         assert result.structured_content["status"] == "ok"
+
+
+@pytest.mark.filterwarnings("ignore::mcp.MCPDeprecationWarning")
+async def test_a_legacy_connections_log_level_goes_when_its_session_idles_out(hub, write_playbook):
+    for name, text in (("echo", ECHO),):
+        write_playbook(name, text)
+    server = HubMcpServer(await hub(), session_idle_timeout=0.2)
+    async with Client(server.server, mode="legacy") as client:
+        await client.set_logging_level("info")
+        assert len(server.log_levels) == 1 and len(server.sessions) == 1
+        await anyio.sleep(0.4)  # idle past the timeout: the next look at the sessions drops it
+        assert len(server.sessions) == 0
+        assert len(server.log_levels) == 0  # and the level it set with it (it used to stay forever)
+
+
+def test_every_way_out_of_the_session_registry_drops_what_was_kept_for_it():
+    dropped: list[str] = []
+    now = [0.0]
+    sessions = LegacySessions(max_sessions=2, idle_timeout=10, clock=lambda: now[0], on_drop=dropped.append)
+    for key in ("a", "b", "c"):  # the cap evicts the oldest
+        sessions.remember(key, object())
+    assert dropped == ["a"]
+    sessions.forget("b")  # a DELETE
+    now[0] = 60.0  # idle expiry
+    assert len(sessions) == 0
+    assert dropped == ["a", "b", "c"]
