@@ -36,7 +36,7 @@ from catalog.model import InputParam, Playbook
 from catalog.noetl.reader import is_noetl, read_noetl
 from catalog.placement import Report, report_validation_error
 from catalog.problems import Location, Problem, sort_problems
-from catalog.schema import param_schema, schema_violations
+from catalog.schema import DIALECT, param_schema, schema_violations
 from catalog.yaml_source import YamlDocument, parse_yaml
 
 
@@ -186,6 +186,21 @@ def _check_output_schema(report: Report) -> None:
         report.at(("output", *exc.absolute_path), f"not a valid JSON Schema: {exc.message}")
 
 
+def _check_input_document(report: Report) -> None:
+    """An `input:` written as a JSON Schema document: a valid 2020-12 schema of an object."""
+    document = report.document.data.get("input")
+    if not isinstance(document, dict) or "$schema" not in document:
+        return
+    if document["$schema"] != DIALECT:
+        report.at(("input", "$schema"), f"an input document must be JSON Schema 2020-12 ({DIALECT})")
+    if document.get("type") != "object":
+        report.at(("input", "type"), "an input document must be `type: object` (tool arguments are an object)")
+    try:
+        Draft202012Validator.check_schema(document)
+    except SchemaError as exc:
+        report.at(("input", *exc.absolute_path), f"not a valid JSON Schema: {exc.message}")
+
+
 def _check_defaults(report: Report, params: Mapping[str, InputParam], base: Location) -> None:
     for name, param in params.items():
         location = (*base, name)
@@ -213,6 +228,7 @@ def _check_playbook(report: Report, tool_kinds: Mapping[str, ToolKindSpec] | Non
         _check_tool_kinds(report, tool_kinds)
     _check_templates(report, tool_kinds)
     _check_output_schema(report)
+    _check_input_document(report)
     if playbook is not None:
         for loc, message in playbook.problems():
             report.at_model_loc(loc, message)

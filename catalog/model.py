@@ -61,6 +61,13 @@ class InputParam(Strict):
     max_items: int | None = Field(default=None, alias="maxItems")
     pattern: str | None = None
     format: str | None = None
+    mcp_header: str | None = Field(
+        default=None,
+        alias="x-mcp-header",
+        description="Streamable HTTP (2026-07-28): the client also sends this argument as the "
+        "`Mcp-Param-<name>` header, and the server checks the two agree (routing without parsing "
+        "the body). Top-level string, number or boolean parameters only.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -281,6 +288,12 @@ class Playbook(Strict):
     kind: Literal["Playbook"]
     metadata: Metadata
     input: dict[str, InputParam] | None = None
+    input_document: dict[str, Any] | None = Field(
+        default=None,
+        description="Set from `input:` when it is a whole JSON Schema 2020-12 document (it has "
+        "`$schema`): published as the tool's inputSchema as written (`$defs`, `$ref`, `allOf`, "
+        "`if`/`then`/`else`, `x-mcp-header` ...).",
+    )
     workload: dict[str, Any] | None = Field(
         default=None, description="NoETL-style defaults; the input schema is inferred from them."
     )
@@ -299,6 +312,16 @@ class Playbook(Strict):
     @classmethod
     def _api_version(cls, value: str) -> str:
         return check_api_version(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _input_as_document(cls, data: Any) -> Any:
+        """`input:` with a `$schema` key is a JSON Schema document, not a parameter map (no
+        parameter is named `$schema`); the loader checks it against the 2020-12 metaschema."""
+        if isinstance(data, dict) and isinstance(data.get("input"), dict) and "$schema" in data["input"]:
+            data = {**data, "input_document": data["input"]}
+            del data["input"]
+        return data
 
     def problems(self) -> list[tuple[tuple[str | int, ...], str]]:
         """Cross-field problems a field validator cannot see: (location, message) pairs.

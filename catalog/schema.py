@@ -99,6 +99,8 @@ def param_schema(param: InputParam, *, with_default: bool = True) -> dict[str, A
         schema["additionalProperties"] = param.additional_properties
     if param.items is not None:
         schema["items"] = param_schema(param.items, with_default=with_default)
+    if param.mcp_header is not None:
+        schema["x-mcp-header"] = param.mcp_header
     if param.secret:
         schema["writeOnly"] = True
     elif with_default and param.has_default:
@@ -157,8 +159,30 @@ def infer_schema(value: Any, name: str = "", *, hidden: bool = False) -> dict[st
     return schema
 
 
+def _document_schema(document: Mapping[str, Any]) -> dict[str, Any]:
+    """An `input:` written as a JSON Schema document, as published: as written, except that a
+    top-level property marked `writeOnly` (a secret) shows no `default`."""
+    schema = copy.deepcopy(dict(document))
+    for prop in (schema.get("properties") or {}).values():
+        if isinstance(prop, dict) and prop.get("writeOnly") is True:
+            prop.pop("default", None)
+    return schema
+
+
+def secret_names(playbook: Playbook) -> list[str]:
+    """The top-level arguments that are secrets: `secret: true` parameters, or `writeOnly`
+    properties of an `input:` document (their values are redacted from every record)."""
+    if playbook.input_document is not None:
+        properties = playbook.input_document.get("properties") or {}
+        return [name for name, prop in properties.items() if isinstance(prop, dict) and prop.get("writeOnly") is True]
+    return [name for name, param in (playbook.input or {}).items() if param.secret]
+
+
 def input_schema(playbook: Playbook) -> dict[str, Any]:
-    """The tool's `inputSchema`: typed `input:` parameters, plus keys inferred from `workload:`."""
+    """The tool's `inputSchema`: an `input:` document as written; else the typed `input:`
+    parameters, plus keys inferred from `workload:`."""
+    if playbook.input_document is not None:
+        return _document_schema(playbook.input_document)
     declared = playbook.input or {}
     properties: dict[str, Any] = {name: param_schema(param) for name, param in declared.items()}
     for name, value in (playbook.workload or {}).items():
@@ -208,6 +232,10 @@ def _fill_value(container: dict[str, Any], name: str, default: Any) -> None:
 def apply_defaults(playbook: Playbook, arguments: Mapping[str, Any]) -> dict[str, Any]:
     """A new dict: `arguments` with declared and workload defaults filled in, nested objects too."""
     result = copy.deepcopy(dict(arguments))
+    if playbook.input_document is not None:  # top-level defaults only; a `$ref`'d one is not followed
+        for name, prop in (playbook.input_document.get("properties") or {}).items():
+            if isinstance(prop, dict) and "default" in prop and name not in result:
+                result[name] = copy.deepcopy(prop["default"])
     declared = playbook.input or {}
     for name, param in declared.items():
         _fill_param(result, name, param)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from catalog.entries import CatalogEntry
+from catalog.schema import secret_names
 from hub.contract.envelope import Envelope, ErrorInfo
 from hub.contract.plain_data import MAX_ARGUMENT_DEPTH, encoding_problem
 from hub.contract.records import ExecutionStatus
@@ -56,5 +57,4 @@ def recordable(arguments: dict[str, Any], entry: CatalogEntry | None, redactor: 
 
 
 def secret_values(entry: CatalogEntry, args: dict[str, Any]) -> list[str]:
-    params = entry.playbook.input or {}
-    return [str(args[name]) for name, param in params.items() if param.secret and args.get(name) is not None]
+    return [str(args[name]) for name in secret_names(entry.playbook) if args.get(name) is not None]

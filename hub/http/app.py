@@ -57,6 +57,7 @@ from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.app import Hub
+from hub.http.header_values import TrimmedMcpHeaders
 from hub.http.auth import AuthConfig
 from hub.mcp.server import HubMcpServer
 from hub.http.rest import RestApi
@@ -332,7 +333,8 @@ def build_app(hub: Hub, mcp: HubMcpServer, settings: HttpSettings) -> Starlette:
     routes: list[Route] = [
         Route("/healthz", host_checked(request_response(healthz)), methods=["GET"]),
         Route("/readyz", host_checked(request_response(readyz)), methods=["GET"]),
-        Route(MCP_PATH, secured(ForgetDeletedSessions(StreamableHTTPASGIApp(manager), mcp)), name="mcp"),
+        Route(MCP_PATH, secured(TrimmedMcpHeaders(ForgetDeletedSessions(StreamableHTTPASGIApp(manager), mcp))),
+              name="mcp"),
         *rest.routes(guarded, host_checked),
     ]
     if verifier is not None:
