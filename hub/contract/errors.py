@@ -211,6 +211,33 @@ class ErrorCode(Enum):
         False,
         "The MCP tool answered with `isError: true`; the message holds its text content.",
     )
+    NO_MCP_CALLER = (
+        "agent.configuration",
+        False,
+        "An `elicit` or `sample` step ran without an MCP client to ask: a REST or CLI run, a cluster "
+        "worker (it does not hold the caller's connection), or a connection that cannot carry requests.",
+    )
+    CLIENT_CAPABILITY_MISSING = (
+        "agent.configuration",
+        False,
+        "The calling MCP client did not declare a capability (elicitation, sampling) a step of the "
+        "playbook needs; nothing ran.",
+    )
+    ELICITATION_DECLINED = (
+        "agent.execution",
+        False,
+        "The user declined an `elicit` step's request (a step with `on_decline: continue` goes on instead).",
+    )
+    ELICITATION_INVALID = (
+        "agent.execution",
+        False,
+        "The content the client accepted an `elicit` step with does not fit the step's fields.",
+    )
+    CALLER_REQUEST_FAILED = (
+        "agent.execution",
+        False,
+        "The client answered an `elicit` or `sample` step's request with an error (its user refused, it has no model).",
+    )
     HTTP_CONNECTION_ERROR = (
         "agent.execution",
         True,
@@ -320,6 +347,12 @@ class ErrorCode(Enum):
         True,
         "A `nats` request got no reply (or a JetStream operation no acknowledgement) within its `timeout`.",
     )
+    CALLER_INPUT_TIMEOUT = (
+        "agent.timeout",
+        False,
+        "The MCP client did not come back with the answer an `elicit` or `sample` step asked for "
+        "(a 2026-era input round) within the hub's input timeout.",
+    )
     DEADLINE_EXCEEDED = (
         "agent.timeout",
         True,
@@ -329,6 +362,12 @@ class ErrorCode(Enum):
         "agent.cancelled",
         False,
         "The execution was cancelled (CLI `cancel`, API, or the client went away).",
+    )
+    ELICITATION_CANCELLED = (
+        "agent.cancelled",
+        False,
+        "The user dismissed an `elicit` step's request without answering (a step with "
+        "`on_decline: continue` goes on instead).",
     )
 
 

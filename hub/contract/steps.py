@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from catalog.model import RetryPolicy, TroubleshootKnobs
+from hub.contract.caller import CallerChannel
 from hub.contract.envelope import Envelope
 from hub.contract.secrets import Redactor
 
@@ -65,6 +66,9 @@ class RunContext:
     caller_on_failure: TroubleshootKnobs | None = None
     """The `on_failure` knobs of the step that started this sub-run: they decide whether (and how)
     the sub-run's failure is diagnosed, before its own playbook's (NoETL's agent `on_failure`)."""
+    caller: CallerChannel | None = None
+    """The MCP client that started the top-level run, for steps that ask it something (`elicit`,
+    `sample`); None for REST, CLI and cluster-worker runs. Sub-runs share their parent's."""
 
     def remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.entries import CatalogEntry
 from catalog.schema import apply_defaults, validate_arguments
+from hub.contract.caller import CallerChannel
 from hub.contract.envelope import Failure
 from hub.contract.errors import ErrorCode
 from hub.contract.hooks import is_troubleshoot_agent
@@ -18,6 +19,7 @@ from hub.contract.plain_data import MAX_ARGUMENT_DEPTH, encoding_problem
 from hub.contract.records import ExecutionRecord
 from hub.contract.secrets import Redactor, resolve_keychain
 from hub.contract.steps import RunContext
+from hub.engine.kinds.registry import StepKinds
 from hub.engine.outcomes import secret_values
 from hub.engine.state import ExecutionState
 
@@ -29,6 +31,7 @@ class Admission:
     """`Engine._prepare`: see the module docstring."""
 
     settings: EngineSettings
+    kinds: StepKinds
     _top_level: set[str]
 
     def _prepare(
@@ -45,6 +48,7 @@ class Admission:
         inherited: Redactor | None = None,
         *,
         check_limits: bool = True,
+        caller: CallerChannel | None = None,
     ) -> ExecutionState:
         if entry is None:
             pinned = f" version {version}" if version else ""
@@ -61,6 +65,8 @@ class Admission:
                 ErrorCode.DEPTH_LIMIT_EXCEEDED,
                 f"sub-run depth {parent.depth + 1} is over the limit of {self.settings.max_depth}: {chain}",
             )
+        if caller is not None and parent is None:
+            _check_capabilities(caller, self.kinds.client_capabilities(entry.playbook), entry.path)
         too_deep = encoding_problem(arguments, MAX_ARGUMENT_DEPTH)
         if too_deep is not None:  # before anything recursive (validation, redaction) walks them
             where = too_deep.replace("value", "input", 1)
@@ -95,6 +101,7 @@ class Admission:
             caller_scopes=caller_scopes,
             required_scopes=tuple(record.required_scopes or ()),
             caller_on_failure=parent.caller_on_failure if parent else None,
+            caller=parent.caller if parent else caller,
         )
 
         def emit(event_type: str, step: str | None = None, **data: Any) -> None:
@@ -102,4 +109,17 @@ class Admission:
 
         return ExecutionState(
             entry=entry, arguments=args, keychain=keychain, redactor=redactor, context=context, emit=emit
+        )
+
+
+def _check_capabilities(caller: CallerChannel, needed: frozenset[str], path: str) -> None:
+    """Refuse a run whose steps need a client capability its MCP caller did not declare, before
+    anything runs (a 2025-era client gets this envelope; the 2026 face refuses with -32021 first)."""
+    missing = sorted(needed - caller.capabilities)
+    if missing:
+        raise Failure.of(
+            ErrorCode.CLIENT_CAPABILITY_MISSING,
+            f"playbook {path!r} needs the client capabilit{'ies' if len(missing) > 1 else 'y'} "
+            f"{', '.join(missing)}, which this MCP client did not declare",
+            details={"required_capabilities": missing},
         )

@@ -20,6 +20,7 @@ from catalog.catalog import Catalog
 
 from catalog.entries import CatalogEntry
 from hub.contract.access import ExecutionAccess, strictest_scopes
+from hub.contract.caller import CallerChannel
 from hub.engine.cancel_watch import CancelWatch
 from hub.contract.envelope import Envelope, ErrorInfo, Failure
 from hub.contract.errors import ErrorCode
@@ -103,11 +104,12 @@ class Engine(Admission, RemoteExecutions):
         timeout: float | None = None,
         started_by: str | None = None,
         caller_scopes: frozenset[str] | None = None,
+        caller: CallerChannel | None = None,
     ) -> Envelope:
         """Run a playbook to its end. If the caller is cancelled, the execution is cancelled too."""
         handle = await self.start(
             ref, arguments, version=version, parent=parent, listener=listener, timeout=timeout,
-            started_by=started_by, caller_scopes=caller_scopes,
+            started_by=started_by, caller_scopes=caller_scopes, caller=caller,
         )
         try:
             return await asyncio.shield(handle.task)
@@ -140,10 +142,14 @@ class Engine(Admission, RemoteExecutions):
         timeout: float | None = None,
         started_by: str | None = None,
         caller_scopes: frozenset[str] | None = None,
+        caller: CallerChannel | None = None,
     ) -> RunHandle:
         """Create the execution (durable on return) and start it; failures before the first step
         finish it at once, so the handle's task is then already done. `started_by` and
         `caller_scopes` are the caller's token subject and scopes; sub-runs inherit their parent's.
+        `caller` is the MCP client to ask (`hub.contract.caller`); a run it cannot serve (a step
+        needs a capability it lacks) is refused with CLIENT_CAPABILITY_MISSING. A run published to
+        the cluster's workers leaves it behind (their `elicit`/`sample` steps fail NO_MCP_CALLER).
 
         The record keeps the scopes a reader needs (`hub.contract.access`): the strictest of the
         version that runs, the current version of its path, and the parent chain's."""
@@ -174,7 +180,7 @@ class Engine(Admission, RemoteExecutions):
         inherited = parent.redactor if parent else Redactor()  # a sub-run masks its parent chain's secrets
         try:
             state = self._prepare(record, entry, ref, version, arguments or {}, parent, timeout, listener,
-                                  scopes, inherited)
+                                  scopes, inherited, caller=caller)
         except Failure as failure:
             record.arguments = recordable(arguments or {}, entry, inherited)
             envelope = self._envelope(record, started, error=failure.error)

@@ -33,6 +33,7 @@ from anyio.abc import ObjectReceiveStream
 from mcp import types
 from mcp.server import NotificationOptions, Server, ServerRequestContext
 from mcp.server.models import InitializationOptions
+from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.stdio import stdio_server
 from mcp.server.subscriptions import (
     InMemorySubscriptionBus,
@@ -47,7 +48,9 @@ from catalog.entries import CatalogEntry
 from hub.app import Hub
 from hub.engine.executions import RunHandle
 from hub.mcp.completion import HubCompletion
+from hub.mcp.caller import PushCaller, declared_capabilities, missing_capability_error
 from hub.mcp.hub_tools import HUB_TOOLS, HubTools
+from hub.mcp.input_rounds import DEFAULT_INPUT_TIMEOUT, InputRounds, ParkedRun, RoundCaller
 from hub.mcp.legacy_sessions import DEFAULT_MAX_SESSIONS, LegacySessions
 from hub.mcp.resources import HubResources
 from hub.mcp.step_logs import LOGGER, LogLevels, event_entry, event_level
@@ -158,6 +161,7 @@ class HubMcpServer:
         name: str = "agenthub",
         max_sessions: int = MAX_LEGACY_SESSIONS,
         session_idle_timeout: float | None = None,
+        input_timeout: float = DEFAULT_INPUT_TIMEOUT,
     ) -> None:
         self.hub = hub
         self.execution_links = hub.config.execution_links if execution_links is None else execution_links
@@ -177,12 +181,18 @@ class HubMcpServer:
         )
         self._listing: _Listing | None = None
         self.completion = HubCompletion(hub)
+        self.input_timeout = input_timeout
+        self.rounds = InputRounds(linger=input_timeout)
         with warnings.catch_warnings():  # logging is deprecated in 2026-07-28, still served to 2025 clients
             warnings.simplefilter("ignore", MCPDeprecationWarning)
             self.server = self._build_server(name)
         self.server.add_notification_handler(
             "notifications/initialized", types.NotificationParams, self._on_initialized
         )
+        # seals the requestState of input rounds (hub.mcp.input_rounds) with a key of this process:
+        # a parked run lives here anyway, so no key needs sharing between replicas
+        self.server.middleware.append(RequestStateBoundary(
+            RequestStateSecurity.ephemeral(ttl=input_timeout), default_audience=name))
 
     def _build_server(self, name: str) -> HubServer:
         return HubServer(
@@ -307,14 +317,28 @@ class HubMcpServer:
         arguments = params.arguments or {}
         if entry is None:
             return await self.hub_tools.call(params.name, arguments, scopes)
-        return await self._run_playbook(ctx, entry, arguments)
+        if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+            return await self._run_playbook(ctx, entry, arguments, PushCaller(ctx))
+        if params.request_state is not None:  # the next input round of a parked run
+            parked = self.rounds.claim(params.request_state, params.name, current_caller().subject)
+            parked.caller.answer(params.input_responses)
+            return await self._run_playbook(ctx, entry, arguments, parked.caller, parked.handle)
+        declared = declared_capabilities(ctx)
+        missing = self.hub.kinds.client_capabilities(entry.playbook) - declared
+        if missing:
+            raise missing_capability_error(missing, params.name)
+        caller = RoundCaller(declared, params.input_responses, self.input_timeout)
+        return await self._run_playbook(ctx, entry, arguments, caller)
 
     async def _run_playbook(
-        self, ctx: ServerRequestContext[Any, Any], entry: CatalogEntry, arguments: dict[str, Any]
-    ) -> types.CallToolResult:
-        """Start the run, relay its step events as progress, and answer with its envelope, or with
-        status "running" once the call timeout passed (the run goes on). If the client cancels,
-        the execution is cancelled and recorded as such before the cancellation goes on."""
+        self, ctx: ServerRequestContext[Any, Any], entry: CatalogEntry, arguments: dict[str, Any],
+        caller: PushCaller | RoundCaller, handle: RunHandle | None = None,
+    ) -> types.CallToolResult | types.InputRequiredResult:
+        """Start the run (or go on with a parked one, `handle`), relay its step events as progress,
+        and answer with its envelope, with its questions for the client (an input round, 2026
+        era: `hub.mcp.input_rounds`), or with status "running" once the call timeout passed (the
+        run goes on). If the client cancels, the execution is cancelled and recorded as such
+        before the cancellation goes on."""
         send, receive = anyio.create_memory_object_stream[EventRecord](math.inf)
         loop, loop_thread = asyncio.get_running_loop(), threading.get_ident()
 
@@ -332,24 +356,33 @@ class HubMcpServer:
             else:
                 loop.call_soon_threadsafe(push, event)
 
-        with anyio.CancelScope(shield=True):  # a cancel now would orphan a created execution
-            caller = current_caller()
-            handle = await self.hub.engine.start(
-                entry, arguments, listener=listener, started_by=caller.subject, caller_scopes=caller.scopes
-            )
+        who = current_caller()
+        if handle is None:
+            with anyio.CancelScope(shield=True):  # a cancel now would orphan a created execution
+                handle = await self.hub.engine.start(
+                    entry, arguments, listener=listener, started_by=who.subject, caller_scopes=who.scopes,
+                    caller=caller,
+                )
+        asked = asyncio.ensure_future(caller.asked()) if isinstance(caller, RoundCaller) else None
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(self._relay_progress, ctx, receive, handle.execution_id)
                 try:
-                    await asyncio.wait([handle.task], timeout=self.call_timeout)
+                    await asyncio.wait([handle.task, *([asked] if asked else [])], timeout=self.call_timeout,
+                                       return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     send.close()  # the relay sends what is queued, then ends
+                    if asked is not None:
+                        asked.cancel()
         except anyio.get_cancelled_exc_class():
             with anyio.CancelScope(shield=True):
                 await self._cancel_and_record(handle)
             raise
         if handle.task.done():
             return envelope_result(handle.task.result(), link=self.execution_links)
+        if isinstance(caller, RoundCaller) and caller.questions():
+            token = self.rounds.park(ParkedRun(handle, caller, entry.name, who.subject))
+            return types.InputRequiredResult(input_requests=caller.questions(), request_state=token)
         envelope = await self.hub.engine.snapshot(handle.execution_id)
         assert envelope is not None  # created durably by start()
         return envelope_result(envelope, wait=self.call_timeout, link=self.execution_links)

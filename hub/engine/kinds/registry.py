@@ -14,6 +14,7 @@ from importlib.metadata import entry_points
 
 from catalog.loader import ToolKindSpec
 from catalog.entries import McpServerEntry
+from catalog.model import Playbook
 from hub.contract.steps import StepKind
 from hub.engine.kinds.unavailable import NOETL_UNAVAILABLE, UnavailableKind
 
@@ -40,10 +41,13 @@ class StepKinds:
     def builtin(cls, *, plugins: bool = True, mcp_servers: ServerLookup | None = None) -> StepKinds:
         """The built-in kinds (and installed plugins). `mcp_servers` finds an `McpServer` catalog
         definition by name for the `mcp` kind (the hub passes its catalog's lookup)."""
+        from hub.engine.kinds.elicit import ElicitKind
         from hub.engine.kinds.noop import NoopKind
         from hub.engine.kinds.playbook import PlaybookKind
+        from hub.engine.kinds.sample import SampleKind
 
-        kinds = cls([NoopKind(), PlaybookKind(), *(_factory(name)() for name in BRIDGE_KINDS),
+        kinds = cls([NoopKind(), PlaybookKind(), ElicitKind(), SampleKind(),
+                     *(_factory(name)() for name in BRIDGE_KINDS),
                      _factory(MCP_KIND)(mcp_servers)])
         if plugins:
             kinds.load_plugins()
@@ -83,6 +87,22 @@ class StepKinds:
             )
             for n, k in self._kinds.items()
         }
+
+    def client_capabilities(self, playbook: Playbook) -> frozenset[str]:
+        """The MCP client capabilities a playbook's own steps need (`elicitation` for `elicit`,
+        `sampling` for `sample`): a kind says so with `client_capability(config)`, which may
+        answer None for a step that can go without (an `elicit` with `if_unavailable: skip`).
+        Sub-runs are not followed: their steps are checked when they run."""
+        needed: set[str] = set()
+        for step in playbook.workflow:
+            tools = step.tool if isinstance(step.tool, list) else [{"": step.tool}] if step.tool else []
+            for task in tools:
+                for tool in task.values():
+                    need = getattr(self._kinds.get(tool.kind), "client_capability", None)
+                    capability = need(tool.config) if need is not None else None
+                    if capability:
+                        needed.add(capability)
+        return frozenset(needed)
 
     async def aclose(self) -> None:
         for kind in self._kinds.values():
