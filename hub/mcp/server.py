@@ -29,7 +29,6 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any, BinaryIO
 
 import anyio
-from anyio.abc import ObjectReceiveStream
 from mcp import types
 from mcp.server import NotificationOptions, Server, ServerRequestContext
 from mcp.server.models import InitializationOptions
@@ -53,7 +52,8 @@ from hub.mcp.hub_tools import HUB_TOOLS, HubTools
 from hub.mcp.input_rounds import DEFAULT_INPUT_TIMEOUT, InputRounds, ParkedRun, RoundCaller
 from hub.mcp.legacy_sessions import DEFAULT_MAX_SESSIONS, LegacySessions
 from hub.mcp.resources import HubResources
-from hub.mcp.step_logs import LOGGER, LogLevels, event_entry, event_level
+from hub.mcp.progress import PROGRESS_EVENTS, relay_progress
+from hub.mcp.step_logs import LogLevels
 from hub.mcp.tools import (
     caller_scopes,
     current_caller,
@@ -72,10 +72,6 @@ MAX_LEGACY_SESSIONS = DEFAULT_MAX_SESSIONS
 NOTIFY_TIMEOUT = 2.0
 CANCEL_RECORD_TIMEOUT = 10.0
 STDIO_SESSION = "stdio"
-_PROGRESS_EVENTS = {
-    "step.started": "started", "step.finished": "finished", "step.failed": "failed",
-    "step.retried": "retried", "step.progress": "",
-}
 INSTRUCTIONS = (
     "agenthub runs catalog playbooks. Each tool is one playbook and answers with an agent "
     "envelope (status ok|error|running, data, execution_id, error{kind, code, message}). A call "
@@ -349,7 +345,7 @@ class HubMcpServer:
                 pass  # the call already answered; later events only go to the store
 
         def listener(event: EventRecord) -> None:
-            if event.type not in _PROGRESS_EVENTS and event.type != "execution.started":
+            if event.type not in PROGRESS_EVENTS and event.type != "execution.started":
                 return
             if threading.get_ident() == loop_thread:
                 push(event)
@@ -366,7 +362,8 @@ class HubMcpServer:
         asked = asyncio.ensure_future(caller.asked()) if isinstance(caller, RoundCaller) else None
         try:
             async with anyio.create_task_group() as tasks:
-                tasks.start_soon(self._relay_progress, ctx, receive, handle.execution_id)
+                tasks.start_soon(relay_progress, ctx, receive, handle.execution_id, self.log_levels,
+                                 legacy_session_key(ctx))
                 try:
                     await asyncio.wait([handle.task, *([asked] if asked else [])], timeout=self.call_timeout,
                                        return_when=asyncio.FIRST_COMPLETED)
@@ -386,42 +383,6 @@ class HubMcpServer:
         envelope = await self.hub.engine.snapshot(handle.execution_id)
         assert envelope is not None  # created durably by start()
         return envelope_result(envelope, wait=self.call_timeout, link=self.execution_links)
-
-    async def _relay_progress(
-        self, ctx: ServerRequestContext[Any, Any], events: ObjectReceiveStream[EventRecord], root_id: str
-    ) -> None:
-        """One progress notification per step event, `progress` counting up (a no-op when the
-        request carried no progress token), and one log message where the client's level allows
-        (`hub.mcp.step_logs`). Sub-run steps are named with their playbook."""
-        session = ctx.session
-        connection = legacy_session_key(ctx)
-        count = 0
-        sub_runs: dict[str, str] = {}
-        async with events:
-            async for event in events:
-                if event.type == "execution.started":
-                    sub_runs[event.execution_id] = str(event.data.get("playbook", event.execution_id[:8]))
-                    continue
-                count += 1
-                name = event.step or "?"
-                if event.data.get("iteration") is not None:
-                    name += f"[{event.data['iteration']}]"
-                if event.execution_id != root_id:
-                    name = f"{sub_runs.get(event.execution_id, event.execution_id[:8])}/{name}"
-                verb = _PROGRESS_EVENTS[event.type] or str(event.data.get("message", "progress"))
-                error = event.data.get("error") or {}
-                detail = f" ({error.get('code')})" if error.get("code") else ""
-                try:
-                    await session.report_progress(count, None, f"step {name} {verb}{detail}")
-                    level = event_level(event)
-                    if level is not None and self.log_levels.allows(connection, level):
-                        with warnings.catch_warnings():  # deprecated in 2026, served to 2025 clients
-                            warnings.simplefilter("ignore", MCPDeprecationWarning)
-                            sending = session.send_log_message(level, event_entry(event, name), LOGGER,
-                                                               related_request_id=ctx.request_id)
-                        await sending
-                except Exception as exc:  # progress and logs are best effort; the call goes on
-                    log.debug("progress or log notification failed: %r", exc)
 
     async def _cancel_and_record(self, handle: RunHandle) -> None:
         await self.hub.engine.cancel(handle.execution_id)

@@ -5,7 +5,8 @@ the form's `requestedSchema` (MCP allows a flat object of primitive fields: stri
 integer, boolean, single- and multi-select enums); `required` lists the fields the user must fill
 (default: every field without a `default`). The step answers `{action, content}`:
 
-- `accept`: `content` is the form, checked against the fields (ELICITATION_INVALID otherwise);
+- `accept`: `content` is the form (a field the client left out has its `default`), checked
+  against the fields (ELICITATION_INVALID otherwise);
 - `decline` / `cancel`: the step fails (ELICITATION_DECLINED / ELICITATION_CANCELLED), or with
   `on_decline: continue` answers `{action: decline|cancel, content: null}` for an arc to route.
 
@@ -113,7 +114,7 @@ class ElicitKind:
         schema = config.schema()
         answer = await caller.elicit(ElicitQuestion(key=_key(call), message=config.message, requested_schema=schema))
         if answer.action == "accept":
-            content = answer.content or {}
+            content = {**config.defaults(), **(answer.content or {})}  # a field left out keeps its default
             problem = _misfit(content, schema)
             if problem:
                 raise Failure.of(ErrorCode.ELICITATION_INVALID, f"the answer to step {call.step!r} does not fit its fields: {problem}")

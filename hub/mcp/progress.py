@@ -1,0 +1,65 @@
+"""A run's step events relayed to the MCP client of the call that started it: one progress
+notification per event and, where the client's log level allows, one log message.
+
+Kept apart from the server: it is the one place that turns engine events into notifications, and
+it works on whatever session the call's request came with (any era, any transport).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Any
+
+from anyio.abc import ObjectReceiveStream
+from mcp.server import ServerRequestContext
+from mcp.shared.exceptions import MCPDeprecationWarning
+
+from hub.contract.records import EventRecord
+from hub.mcp.step_logs import LOGGER, LogLevels, event_entry, event_level
+
+log = logging.getLogger("agenthub.mcp")
+
+PROGRESS_EVENTS = {
+    "step.started": "started", "step.finished": "finished", "step.failed": "failed",
+    "step.retried": "retried", "step.progress": "",
+}
+"""The events relayed, with the verb of their progress message ("" = the event's own message)."""
+
+
+async def relay_progress(
+    ctx: ServerRequestContext[Any, Any], events: ObjectReceiveStream[EventRecord], root_id: str,
+    log_levels: LogLevels, connection: str | None,
+) -> None:
+    """One progress notification per step event, `progress` counting up (a no-op when the
+    request carried no progress token), and one log message where the client's level allows
+    (`hub.mcp.step_logs`; `connection` is the legacy connection's key). Sub-run steps are named
+    with their playbook. Ends when `events` is closed and drained."""
+    session = ctx.session
+    count = 0
+    sub_runs: dict[str, str] = {}
+    async with events:
+        async for event in events:
+            if event.type == "execution.started":
+                sub_runs[event.execution_id] = str(event.data.get("playbook", event.execution_id[:8]))
+                continue
+            count += 1
+            name = event.step or "?"
+            if event.data.get("iteration") is not None:
+                name += f"[{event.data['iteration']}]"
+            if event.execution_id != root_id:
+                name = f"{sub_runs.get(event.execution_id, event.execution_id[:8])}/{name}"
+            verb = PROGRESS_EVENTS[event.type] or str(event.data.get("message", "progress"))
+            error = event.data.get("error") or {}
+            detail = f" ({error.get('code')})" if error.get("code") else ""
+            try:
+                await session.report_progress(count, None, f"step {name} {verb}{detail}")
+                level = event_level(event)
+                if level is not None and log_levels.allows(connection, level):
+                    with warnings.catch_warnings():  # deprecated in 2026, served to 2025 clients
+                        warnings.simplefilter("ignore", MCPDeprecationWarning)
+                        sending = session.send_log_message(level, event_entry(event, name), LOGGER,
+                                                           related_request_id=ctx.request_id)
+                    await sending
+            except Exception as exc:  # progress and logs are best effort; the call goes on
+                log.debug("progress or log notification failed: %r", exc)
