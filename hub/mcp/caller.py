@@ -11,6 +11,7 @@ both share the translations below between the contract's questions and the SDK's
 from __future__ import annotations
 
 import warnings
+from collections.abc import Awaitable
 from typing import Any
 
 from mcp import types
@@ -119,30 +120,24 @@ class PushCaller:
         return self._capabilities
 
     async def elicit(self, question: ElicitQuestion) -> ElicitAnswer:
-        try:
-            result = await self._session.elicit_form(question.message, question.requested_schema,
-                                                     related_request_id=self._request_id)
-        except NoBackChannelError:
-            raise _no_back_channel() from None
-        except MCPError as exc:
-            raise Failure.of(ErrorCode.CALLER_REQUEST_FAILED, f"the client answered elicitation/create with "
-                             f"an error: {exc.error.message}") from None
-        return elicit_answer(result)
+        sending = self._session.elicit_form(question.message, question.requested_schema,
+                                            related_request_id=self._request_id)
+        return elicit_answer(await _sent("elicitation/create", sending))
 
     async def sample(self, question: SampleQuestion) -> SampleAnswer:
-        try:
-            with warnings.catch_warnings():  # deprecated in 2026-07-28, still served to 2025 clients
-                warnings.simplefilter("ignore", MCPDeprecationWarning)
-                sending = self._session.create_message(**sample_arguments(question), related_request_id=self._request_id)
-            result = await sending
-        except NoBackChannelError:
-            raise _no_back_channel() from None
-        except MCPError as exc:
-            raise Failure.of(ErrorCode.CALLER_REQUEST_FAILED, f"the client answered sampling/createMessage with "
-                             f"an error: {exc.error.message}") from None
-        return sample_answer(result)
+        with warnings.catch_warnings():  # deprecated in 2026-07-28, still served to 2025 clients
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            sending = self._session.create_message(**sample_arguments(question), related_request_id=self._request_id)
+        return sample_answer(await _sent("sampling/createMessage", sending))
 
 
-def _no_back_channel() -> Failure:
-    return Failure.of(ErrorCode.NO_MCP_CALLER, "this MCP connection cannot carry requests to the client "
-                      "(stateless HTTP or a JSON-only response); connect with a session, or over 2026-07-28")
+async def _sent(method: str, sending: Awaitable[Any]) -> Any:
+    """The client's result of a pushed request, its failures as the step's codes."""
+    try:
+        return await sending
+    except NoBackChannelError:
+        raise Failure.of(ErrorCode.NO_MCP_CALLER, "this MCP connection cannot carry requests to the client "
+                         "(stateless HTTP or a JSON-only response); connect with a session, or over 2026-07-28") from None
+    except MCPError as exc:
+        raise Failure.of(ErrorCode.CALLER_REQUEST_FAILED,
+                         f"the client answered {method} with an error: {exc.error.message}") from None
