@@ -114,21 +114,34 @@ class PushCaller:
         self._session = ctx.session
         self._request_id = ctx.request_id
         self._capabilities = declared_capabilities(ctx)
+        self._open = 0
 
     @property
     def capabilities(self) -> frozenset[str]:
         return self._capabilities
 
+    @property
+    def answering(self) -> bool:
+        """A question is with the client (its user may take longer than the call timeout)."""
+        return self._open > 0
+
     async def elicit(self, question: ElicitQuestion) -> ElicitAnswer:
         sending = self._session.elicit_form(question.message, question.requested_schema,
                                             related_request_id=self._request_id)
-        return elicit_answer(await _sent("elicitation/create", sending))
+        return elicit_answer(await self._sent("elicitation/create", sending))
 
     async def sample(self, question: SampleQuestion) -> SampleAnswer:
         with warnings.catch_warnings():  # deprecated in 2026-07-28, still served to 2025 clients
             warnings.simplefilter("ignore", MCPDeprecationWarning)
             sending = self._session.create_message(**sample_arguments(question), related_request_id=self._request_id)
-        return sample_answer(await _sent("sampling/createMessage", sending))
+        return sample_answer(await self._sent("sampling/createMessage", sending))
+
+    async def _sent(self, method: str, sending: Awaitable[Any]) -> Any:
+        self._open += 1
+        try:
+            return await _sent(method, sending)
+        finally:
+            self._open -= 1
 
 
 async def _sent(method: str, sending: Awaitable[Any]) -> Any:

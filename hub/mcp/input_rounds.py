@@ -33,6 +33,7 @@ from hub.contract.envelope import Failure
 from hub.contract.errors import ErrorCode
 from hub.engine.outcomes import RunHandle
 from hub.mcp.caller import elicit_answer, elicit_request, sample_answer, sample_request
+from hub.mcp.progress import EventRelay
 
 DEFAULT_INPUT_TIMEOUT = 600.0
 _BATCH_YIELDS = 5
@@ -60,6 +61,11 @@ class RoundCaller:
     @property
     def capabilities(self) -> frozenset[str]:
         return self._capabilities
+
+    @property
+    def answering(self) -> bool:
+        """Never while a call waits: a question ends the call (an input round) at once."""
+        return False
 
     async def elicit(self, question: ElicitQuestion) -> ElicitAnswer:
         answer: ElicitAnswer = await self._ask(question.key, elicit_request(question), elicit_answer)
@@ -118,6 +124,8 @@ class ParkedRun:
 
     handle: RunHandle
     caller: RoundCaller
+    relay: EventRelay
+    """Its step events' way to the call waiting on it: each round attaches itself."""
     tool: str
     subject: str | None
 

@@ -7,11 +7,15 @@ it works on whatever session the call's request came with (any era, any transpor
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
+import threading
 import warnings
 from typing import Any
 
-from anyio.abc import ObjectReceiveStream
+import anyio
+from anyio.abc import ObjectReceiveStream, ObjectSendStream
 from mcp.server import ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning
 
@@ -25,6 +29,48 @@ PROGRESS_EVENTS = {
     "step.retried": "retried", "step.progress": "",
 }
 """The events relayed, with the verb of their progress message ("" = the event's own message)."""
+
+
+class EventRelay:
+    """The engine listener of one run: hands its events to the MCP call waiting on the run now.
+
+    A run may outlive the call that started it (it answered `running`, or an input round of a
+    2026 call parked it); the next call on it (the next round) attaches itself and gets the events
+    from then on. Events arrive on the loop or from worker threads (sync python steps)."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.get_ident()
+        self._send: ObjectSendStream[EventRecord] | None = None
+
+    def attach(self) -> ObjectReceiveStream[EventRecord]:
+        """The stream of this run's events for the call now waiting on it (until `detach`)."""
+        self.detach()
+        send, receive = anyio.create_memory_object_stream[EventRecord](math.inf)
+        self._send = send
+        return receive
+
+    def detach(self) -> None:
+        """The waiting call answered: what is queued is still sent, later events only go to the store."""
+        if self._send is not None:
+            self._send.close()
+            self._send = None
+
+    def __call__(self, event: EventRecord) -> None:
+        if event.type not in PROGRESS_EVENTS and event.type != "execution.started":
+            return
+        if threading.get_ident() == self._thread:
+            self._push(event)
+        else:
+            self._loop.call_soon_threadsafe(self._push, event)
+
+    def _push(self, event: EventRecord) -> None:
+        if self._send is None:
+            return
+        try:
+            self._send.send_nowait(event)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            pass
 
 
 async def relay_progress(

@@ -20,9 +20,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import math
 import os
-import threading
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -52,7 +50,7 @@ from hub.mcp.hub_tools import HUB_TOOLS, HubTools
 from hub.mcp.input_rounds import DEFAULT_INPUT_TIMEOUT, InputRounds, ParkedRun, RoundCaller
 from hub.mcp.legacy_sessions import DEFAULT_MAX_SESSIONS, LegacySessions
 from hub.mcp.resources import HubResources
-from hub.mcp.progress import PROGRESS_EVENTS, relay_progress
+from hub.mcp.progress import EventRelay, relay_progress
 from hub.mcp.step_logs import LogLevels
 from hub.mcp.tools import (
     caller_scopes,
@@ -62,7 +60,6 @@ from hub.mcp.tools import (
     paginate,
     tool_for_entry,
 )
-from hub.contract.records import EventRecord
 
 log = logging.getLogger("agenthub.mcp")
 
@@ -318,7 +315,7 @@ class HubMcpServer:
         if params.request_state is not None:  # the next input round of a parked run
             parked = self.rounds.claim(params.request_state, params.name, current_caller().subject)
             parked.caller.answer(params.input_responses)
-            return await self._run_playbook(ctx, entry, arguments, parked.caller, parked.handle)
+            return await self._run_playbook(ctx, entry, arguments, parked.caller, parked)
         declared = declared_capabilities(ctx)
         missing = self.hub.kinds.client_capabilities(entry.playbook) - declared
         if missing:
@@ -328,47 +325,37 @@ class HubMcpServer:
 
     async def _run_playbook(
         self, ctx: ServerRequestContext[Any, Any], entry: CatalogEntry, arguments: dict[str, Any],
-        caller: PushCaller | RoundCaller, handle: RunHandle | None = None,
+        caller: PushCaller | RoundCaller, parked: ParkedRun | None = None,
     ) -> types.CallToolResult | types.InputRequiredResult:
-        """Start the run (or go on with a parked one, `handle`), relay its step events as progress,
-        and answer with its envelope, with its questions for the client (an input round, 2026
-        era: `hub.mcp.input_rounds`), or with status "running" once the call timeout passed (the
-        run goes on). If the client cancels, the execution is cancelled and recorded as such
-        before the cancellation goes on."""
-        send, receive = anyio.create_memory_object_stream[EventRecord](math.inf)
-        loop, loop_thread = asyncio.get_running_loop(), threading.get_ident()
-
-        def push(event: EventRecord) -> None:
-            try:
-                send.send_nowait(event)
-            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-                pass  # the call already answered; later events only go to the store
-
-        def listener(event: EventRecord) -> None:
-            if event.type not in PROGRESS_EVENTS and event.type != "execution.started":
-                return
-            if threading.get_ident() == loop_thread:
-                push(event)
-            else:
-                loop.call_soon_threadsafe(push, event)
-
+        """Start the run (or go on with a `parked` one), relay its step events as progress, and
+        answer with its envelope, with its questions for the client (an input round, 2026 era:
+        `hub.mcp.input_rounds`), or with status "running" once the call timeout passed (the run
+        goes on; time a 2025 client spends answering a question does not count). If the client
+        cancels, the execution is cancelled and recorded as such before the cancellation goes on."""
         who = current_caller()
-        if handle is None:
+        relay = parked.relay if parked else EventRelay()
+        receive = relay.attach()
+        if parked is None:
             with anyio.CancelScope(shield=True):  # a cancel now would orphan a created execution
                 handle = await self.hub.engine.start(
-                    entry, arguments, listener=listener, started_by=who.subject, caller_scopes=who.scopes,
+                    entry, arguments, listener=relay, started_by=who.subject, caller_scopes=who.scopes,
                     caller=caller,
                 )
+        else:
+            handle = parked.handle
         asked = asyncio.ensure_future(caller.asked()) if isinstance(caller, RoundCaller) else None
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(relay_progress, ctx, receive, handle.execution_id, self.log_levels,
                                  legacy_session_key(ctx))
                 try:
-                    await asyncio.wait([handle.task, *([asked] if asked else [])], timeout=self.call_timeout,
-                                       return_when=asyncio.FIRST_COMPLETED)
+                    waits = [handle.task, *([asked] if asked else [])]
+                    while not (await asyncio.wait(waits, timeout=self.call_timeout,
+                                                  return_when=asyncio.FIRST_COMPLETED))[0]:
+                        if not caller.answering:
+                            break
                 finally:
-                    send.close()  # the relay sends what is queued, then ends
+                    relay.detach()  # the relay sends what is queued, then ends
                     if asked is not None:
                         asked.cancel()
         except anyio.get_cancelled_exc_class():
@@ -378,7 +365,7 @@ class HubMcpServer:
         if handle.task.done():
             return envelope_result(handle.task.result(), link=self.execution_links)
         if isinstance(caller, RoundCaller) and caller.questions():
-            token = self.rounds.park(ParkedRun(handle, caller, entry.name, who.subject))
+            token = self.rounds.park(ParkedRun(handle, caller, relay, entry.name, who.subject))
             return types.InputRequiredResult(input_requests=caller.questions(), request_state=token)
         envelope = await self.hub.engine.snapshot(handle.execution_id)
         assert envelope is not None  # created durably by start()

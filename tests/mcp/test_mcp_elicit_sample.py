@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from mcp import Client, StdioServerParameters, types
@@ -168,25 +169,33 @@ def era(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def connect(transport: str, era: str, tmp_path: Path, http_hub: Served) -> Any:
-    """connect(answers | None) -> a Client in this transport and era; with `answers` it declares
-    elicitation and sampling (it has the callbacks), without it declares neither."""
+    """connect(answers | None, *flags) -> a Client in this transport and era; with `answers` it
+    declares elicitation and sampling (it has the callbacks), without it declares neither. With
+    server `flags`, the server is a fresh one of the test's own."""
 
     @asynccontextmanager
-    async def make(answers: Answers | None) -> AsyncIterator[Client]:
+    async def make(answers: Answers | None, *flags: str) -> AsyncIterator[Client]:
         callbacks: dict[str, Any] = {}
         if answers is not None:
             callbacks = {"elicitation_callback": answers.on_elicit, "sampling_callback": answers.on_sample}
+        served = None
         if transport == "http":
-            target: Any = http_hub.mcp_url
+            if flags:
+                served = start_server(tmp_path / "own", _catalog(tmp_path / "own" / "catalog"), *flags)
+            target: Any = served.mcp_url if served else http_hub.mcp_url
         else:
             target = StdioServerParameters(
                 command=sys.executable, cwd=str(REPO),
                 args=["-m", "hub.cli.main", "stdio", "--catalog", str(_catalog(tmp_path / "catalog")),
-                      "--db", str(tmp_path / "hub.db")],
+                      "--db", str(tmp_path / "hub.db"), *flags],
             )
-        async with Client(target, mode=era, **callbacks) as client:
-            assert client.protocol_version == ERAS[era]
-            yield client
+        try:
+            async with Client(target, mode=era, **callbacks) as client:
+                assert client.protocol_version == ERAS[era]
+                yield client
+        finally:
+            if served is not None:
+                served.stop()
 
     return make
 
@@ -259,11 +268,33 @@ async def test_sample_asks_the_callers_model(connect, era):
 async def test_a_run_asking_twice_runs_its_earlier_steps_once(connect, tmp_path):
     answers = Answers(elicit={"action": "accept", "content": {"name": "Ada"}}, sample="Roses are red.")
     log = tmp_path / "runs.log"
+    progress: list[str] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append(message or "")
+
     async with connect(answers) as client:
-        result = await client.call_tool("interview", {"log": str(log)})
+        result = await client.call_tool("interview", {"log": str(log)}, progress_callback=on_progress)
         assert _envelope(result)["data"] == {"name": "Ada", "poem": "Roses are red."}
     assert answers.sampled[-1].messages[0].content.text == "A poem for Ada"
     assert log.read_text() == "started\n"  # 2026: the run waited between rounds, it was not replayed
+    assert "step start finished" in progress and "step poem finished" in progress  # every round reports
+
+
+class SlowAnswers(Answers):
+    """A user who takes longer to answer than the server's call timeout."""
+
+    async def on_elicit(self, ctx: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        await anyio.sleep(2.5)
+        return await super().on_elicit(ctx, params)
+
+
+async def test_a_slow_user_does_not_turn_the_call_into_running(connect):
+    async with connect(SlowAnswers(), "--call-timeout", "1") as client:
+        result = await client.call_tool("approve", {"service": "billing"})
+        envelope = _envelope(result)
+        assert envelope["status"] == "ok", envelope
+        assert envelope["data"] == {"approved": True, "reason": "none given"}
 
 
 async def test_a_client_without_the_capability_is_refused_before_anything_runs(connect, era):
