@@ -1,8 +1,9 @@
 """The caller seam: how a step asks the MCP client that started its run for something.
 
 `kind: elicit` asks the client's user (MCP elicitation), `kind: sample` asks the client's model
-(MCP sampling). Neither kind knows the protocol: they build an `ElicitQuestion` or a
-`SampleQuestion` and hand it to the run's `CallerChannel` (`RunContext.caller`), which the MCP
+(MCP sampling), `kind: roots` asks for the client's workspace roots (MCP roots). No kind knows the
+protocol: they build an `ElicitQuestion`, a `SampleQuestion` or a `RootsQuestion` and hand it to
+the run's `CallerChannel` (`RunContext.caller`), which the MCP
 face provides per tools/call. The face decides how the question travels: a request pushed on the
 connection (2025-11-25), or an input round of the call itself (2026-07-28, `InputRequiredResult`).
 
@@ -17,7 +18,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Capability = Literal["elicitation", "sampling"]
+Capability = Literal["elicitation", "sampling", "roots"]
 """A client capability a step kind may need (the MCP `ClientCapabilities` field of that name)."""
 
 
@@ -80,6 +81,21 @@ class SampleAnswer(BaseModel):
     stop_reason: str | None = None
 
 
+class RootsQuestion(BaseModel):
+    """A `roots` step's question: which folders (or files) the client works in."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+
+
+class Root(BaseModel):
+    """One of the client's roots: a `file://` URI and an optional display name."""
+
+    uri: str
+    name: str | None = None
+
+
 class CallerChannel(Protocol):
     """The MCP client of one tools/call, as the run's steps see it."""
 
@@ -91,3 +107,5 @@ class CallerChannel(Protocol):
     async def elicit(self, question: ElicitQuestion) -> ElicitAnswer: ...
 
     async def sample(self, question: SampleQuestion) -> SampleAnswer: ...
+
+    async def roots(self, question: RootsQuestion) -> list[Root]: ...

@@ -214,13 +214,13 @@ class ErrorCode(Enum):
     NO_MCP_CALLER = (
         "agent.configuration",
         False,
-        "An `elicit` or `sample` step ran without an MCP client to ask: a REST or CLI run, a cluster "
+        "An `elicit`, `sample` or `roots` step ran without an MCP client to ask: a REST or CLI run, a cluster "
         "worker (it does not hold the caller's connection), or a connection that cannot carry requests.",
     )
     CLIENT_CAPABILITY_MISSING = (
         "agent.configuration",
         False,
-        "The calling MCP client did not declare a capability (elicitation, sampling) a step of the "
+        "The calling MCP client did not declare a capability (elicitation, sampling, roots) a step of the "
         "playbook needs; nothing ran.",
     )
     ELICITATION_DECLINED = (
@@ -236,7 +236,7 @@ class ErrorCode(Enum):
     CALLER_REQUEST_FAILED = (
         "agent.execution",
         False,
-        "The client answered an `elicit` or `sample` step's request with an error (its user refused, it has no model).",
+        "The client answered an `elicit`, `sample` or `roots` step's request with an error (its user refused, it has no model).",
     )
     HTTP_CONNECTION_ERROR = (
         "agent.execution",
@@ -350,7 +350,7 @@ class ErrorCode(Enum):
     CALLER_INPUT_TIMEOUT = (
         "agent.timeout",
         False,
-        "The MCP client did not come back with the answer an `elicit` or `sample` step asked for "
+        "The MCP client did not come back with the answer an `elicit`, `sample` or `roots` step asked for "
         "(a 2026-era input round) within the hub's input timeout.",
     )
     DEADLINE_EXCEEDED = (

@@ -17,13 +17,14 @@ from typing import Any
 from mcp import types
 from mcp.server import ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError, NoBackChannelError
+from mcp.shared.message import ServerMessageMetadata
 from pydantic import ValidationError
 
-from hub.contract.caller import ElicitAnswer, ElicitQuestion, SampleAnswer, SampleQuestion
+from hub.contract.caller import ElicitAnswer, ElicitQuestion, Root, RootsQuestion, SampleAnswer, SampleQuestion
 from hub.contract.envelope import Failure
 from hub.contract.errors import ErrorCode
 
-CAPABILITY_KINDS = ("elicitation", "sampling")
+CAPABILITY_KINDS = ("elicitation", "sampling", "roots")
 
 
 def declared_capabilities(ctx: ServerRequestContext[Any, Any]) -> frozenset[str]:
@@ -98,6 +99,15 @@ def sample_answer(result: Any) -> SampleAnswer:
     return SampleAnswer(text=text, role=parsed.role, model=parsed.model, stop_reason=parsed.stop_reason)
 
 
+def roots_answer(result: Any) -> list[Root]:
+    """A `ListRootsResult` (or its wire dict) as the contract's roots; ValueError when it is not one."""
+    try:
+        parsed = types.ListRootsResult.model_validate(_plain(result))
+    except ValidationError as exc:
+        raise ValueError(f"not a roots result: {exc.errors()[0]['msg']}") from None
+    return [Root(uri=str(root.uri), name=root.name) for root in parsed.roots]
+
+
 def _plain(result: Any) -> Any:
     if isinstance(result, types.Result):
         return result.model_dump(by_alias=True, mode="json", exclude_none=True)
@@ -135,6 +145,13 @@ class PushCaller:
             warnings.simplefilter("ignore", MCPDeprecationWarning)
             sending = self._session.create_message(**sample_arguments(question), related_request_id=self._request_id)
         return sample_answer(await self._sent("sampling/createMessage", sending))
+
+    async def roots(self, question: RootsQuestion) -> list[Root]:
+        # sent as the call's own request (the SDK's `list_roots()` would use the connection's
+        # standalone stream, which an HTTP client may not have open)
+        sending = self._session.send_request(types.ListRootsRequest(), types.ListRootsResult,
+                                             metadata=ServerMessageMetadata(related_request_id=self._request_id))
+        return roots_answer(await self._sent("roots/list", sending))
 
     async def _sent(self, method: str, sending: Awaitable[Any]) -> Any:
         self._open += 1

@@ -28,11 +28,11 @@ from typing import Any, Callable
 from mcp import types
 from mcp.shared.exceptions import MCPError
 
-from hub.contract.caller import ElicitAnswer, ElicitQuestion, SampleAnswer, SampleQuestion
+from hub.contract.caller import ElicitAnswer, ElicitQuestion, Root, RootsQuestion, SampleAnswer, SampleQuestion
 from hub.contract.envelope import Failure
 from hub.contract.errors import ErrorCode
 from hub.engine.outcomes import RunHandle
-from hub.mcp.caller import elicit_answer, elicit_request, sample_answer, sample_request
+from hub.mcp.caller import elicit_answer, elicit_request, roots_answer, sample_answer, sample_request
 from hub.mcp.progress import EventRelay
 
 DEFAULT_INPUT_TIMEOUT = 600.0
@@ -43,7 +43,7 @@ branches) go out in one round."""
 
 @dataclass
 class _Question:
-    request: types.ElicitRequest | types.CreateMessageRequest
+    request: types.InputRequest
     parse: Callable[[Any], Any]
     answer: asyncio.Future[Any]
 
@@ -74,6 +74,10 @@ class RoundCaller:
     async def sample(self, question: SampleQuestion) -> SampleAnswer:
         answer: SampleAnswer = await self._ask(question.key, sample_request(question), sample_answer)
         return answer
+
+    async def roots(self, question: RootsQuestion) -> list[Root]:
+        roots: list[Root] = await self._ask(question.key, types.ListRootsRequest(), roots_answer)
+        return roots
 
     async def _ask(self, key: str, request: Any, parse: Callable[[Any], Any]) -> Any:
         if key in self._supplied:

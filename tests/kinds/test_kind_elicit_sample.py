@@ -65,7 +65,15 @@ async def test_without_an_mcp_caller_the_step_fails_or_takes_its_defaults(hub, w
           - step: llm
             tool: {kind: sample, prompt: Hi}
     """)
-    for name, step in (("ask", "ask"), ("llm", "llm")):
+    write_playbook("where", """
+        apiVersion: agenthub/v1
+        kind: Playbook
+        metadata: {name: where, description: Asks for the roots.}
+        workflow:
+          - step: where
+            tool: {kind: roots}
+    """)
+    for name, step in (("ask", "ask"), ("llm", "llm"), ("where", "where")):
         envelope = await run(hub, name)
         assert envelope.error is not None and envelope.error.code == "NO_MCP_CALLER", envelope
         assert envelope.error.step is not None and envelope.error.step.name == step

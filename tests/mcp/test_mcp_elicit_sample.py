@@ -94,6 +94,29 @@ PLAYBOOKS = {
               model_preferences: {hints: [claude-3-5-sonnet], intelligence_priority: 0.8}
             result: {summary: "{{ output.text }}", model: "{{ output.model }}"}
     """,
+    "workspace": """
+        apiVersion: agenthub/v1
+        kind: Playbook
+        metadata: {name: workspace, description: Reads the caller's roots.}
+        workflow:
+          - step: where
+            tool: {kind: roots}
+            result: "{{ output.roots }}"
+    """,
+    "at_once": """
+        apiVersion: agenthub/v1
+        kind: Playbook
+        metadata: {name: at_once, description: Asks the user and the model in parallel branches.}
+        workflow:
+          - step: start
+            tool: {kind: noop}
+            next: {mode: all, arcs: [{step: who}, {step: where}]}
+          - step: who
+            tool: {kind: elicit, message: Name?, fields: {name: {type: string}}}
+          - step: where
+            tool: {kind: roots}
+        result: {name: "{{ who.content.name }}", roots: "{{ where.roots | length }}"}
+    """,
     "interview": """
         apiVersion: agenthub/v1
         kind: Playbook
@@ -129,10 +152,14 @@ class Answers:
         self.sample = sample
         self.elicited: list[types.ElicitRequestParams] = []
         self.sampled: list[types.CreateMessageRequestParams] = []
+        self.roots = [types.Root(uri="file:///work/project", name="project")]
 
     async def on_elicit(self, ctx: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
         self.elicited.append(params)
         return types.ElicitResult(**self.elicit)
+
+    async def on_roots(self, ctx: Any) -> types.ListRootsResult:
+        return types.ListRootsResult(roots=self.roots)
 
     async def on_sample(self, ctx: Any, params: types.CreateMessageRequestParams) -> Any:
         self.sampled.append(params)
@@ -170,14 +197,15 @@ def era(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def connect(transport: str, era: str, tmp_path: Path, http_hub: Served) -> Any:
     """connect(answers | None, *flags) -> a Client in this transport and era; with `answers` it
-    declares elicitation and sampling (it has the callbacks), without it declares neither. With
+    declares elicitation, sampling and roots (it has the callbacks), without it none. With
     server `flags`, the server is a fresh one of the test's own."""
 
     @asynccontextmanager
     async def make(answers: Answers | None, *flags: str) -> AsyncIterator[Client]:
         callbacks: dict[str, Any] = {}
         if answers is not None:
-            callbacks = {"elicitation_callback": answers.on_elicit, "sampling_callback": answers.on_sample}
+            callbacks = {"elicitation_callback": answers.on_elicit, "sampling_callback": answers.on_sample,
+                         "list_roots_callback": answers.on_roots}
         served = None
         if transport == "http":
             if flags:
@@ -265,6 +293,16 @@ async def test_sample_asks_the_callers_model(connect, era):
         assert "User rejected sampling request" in refused["error"]["message"]
 
 
+async def test_roots_asks_for_the_callers_workspace(connect):
+    answers = Answers()
+    async with connect(answers) as client:
+        result = await client.call_tool("workspace", {})
+        assert _envelope(result)["data"] == [{"uri": "file:///work/project", "name": "project"}]
+        answers.elicit = {"action": "accept", "content": {"name": "Ada"}}
+        both = await client.call_tool("at_once", {})  # parallel branches ask together
+        assert _envelope(both)["data"] == {"name": "Ada", "roots": 1}
+
+
 async def test_a_run_asking_twice_runs_its_earlier_steps_once(connect, tmp_path):
     answers = Answers(elicit={"action": "accept", "content": {"name": "Ada"}}, sample="Roses are red.")
     log = tmp_path / "runs.log"
@@ -328,7 +366,7 @@ def test_runs_without_an_mcp_caller_fail_the_step_naming_why(http_hub: Served):
 def _call(url: str, name: str, **params: Any) -> dict[str, Any]:
     """One raw 2026-07-28 tools/call (what a client without the SDK's round driver sees)."""
     meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-            "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}, "sampling": {}}}
+            "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}, "sampling": {}, "roots": {}}}
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
             "params": {"name": name, "arguments": params.pop("arguments", {}), "_meta": meta, **params}}
     headers = {"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": name,
@@ -368,3 +406,15 @@ def test_input_rounds_on_the_wire_are_keyed_sealed_and_single_use(http_hub: Serv
                  inputResponses={"poem": answer})["result"]
     assert done["resultType"] == "complete" and done["structuredContent"]["data"] == {"name": "Bob", "poem": "Hi Bob"}
     assert Path(log).read_text() == "started\n"
+
+
+def test_questions_of_parallel_branches_go_out_in_one_round(http_hub: Served):
+    first = _call(http_hub.mcp_url, "at_once")["result"]
+    assert first["resultType"] == "input_required"
+    assert sorted(first["inputRequests"]) == ["where", "who"]
+    assert first["inputRequests"]["where"]["method"] == "roots/list"
+    done = _call(http_hub.mcp_url, "at_once", requestState=first["requestState"], inputResponses={
+        "who": {"action": "accept", "content": {"name": "Ada"}},
+        "where": {"roots": [{"uri": "file:///a", "name": "a"}, {"uri": "file:///b"}]},
+    })["result"]
+    assert done["structuredContent"]["data"] == {"name": "Ada", "roots": 2}

@@ -44,9 +44,10 @@ class StepKinds:
         from hub.engine.kinds.elicit import ElicitKind
         from hub.engine.kinds.noop import NoopKind
         from hub.engine.kinds.playbook import PlaybookKind
+        from hub.engine.kinds.roots import RootsKind
         from hub.engine.kinds.sample import SampleKind
 
-        kinds = cls([NoopKind(), PlaybookKind(), ElicitKind(), SampleKind(),
+        kinds = cls([NoopKind(), PlaybookKind(), ElicitKind(), SampleKind(), RootsKind(),
                      *(_factory(name)() for name in BRIDGE_KINDS),
                      _factory(MCP_KIND)(mcp_servers)])
         if plugins:
@@ -90,7 +91,7 @@ class StepKinds:
 
     def client_capabilities(self, playbook: Playbook) -> frozenset[str]:
         """The MCP client capabilities a playbook's own steps need (`elicitation` for `elicit`,
-        `sampling` for `sample`): a kind says so with `client_capability(config)`, which may
+        `sampling` for `sample`, `roots` for `roots`): a kind says so with `client_capability(config)`, which may
         answer None for a step that can go without (an `elicit` with `if_unavailable: skip`).
         Sub-runs are not followed: their steps are checked when they run."""
         needed: set[str] = set()
