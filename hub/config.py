@@ -53,6 +53,11 @@ class HubConfig(BaseModel):
         default=60.0, gt=0,
         description="Seconds a tools/call or REST execute waits before answering `running` (AGENTHUB_CALL_TIMEOUT).",
     )
+    input_timeout: float = Field(
+        default=600.0, gt=0,
+        description="Seconds a run waits for a 2026-era MCP client's next input round (an `elicit`, `sample` or "
+        "`roots` answer) before the step fails CALLER_INPUT_TIMEOUT (AGENTHUB_INPUT_TIMEOUT).",
+    )
     execution_links: bool = Field(
         default=False,
         description="Add a resource_link to the execution's report to every MCP tool result, not only "
@@ -149,6 +154,7 @@ class HubConfig(BaseModel):
             ("max_depth", "AGENTHUB_MAX_DEPTH"),
             ("default_timeout", "AGENTHUB_DEFAULT_TIMEOUT"),
             ("call_timeout", "AGENTHUB_CALL_TIMEOUT"),
+            ("input_timeout", "AGENTHUB_INPUT_TIMEOUT"),
             ("max_concurrent", "AGENTHUB_MAX_CONCURRENT"),
             ("watch", "AGENTHUB_WATCH"),
             ("queue", "AGENTHUB_QUEUE"),

@@ -14,7 +14,8 @@ on a first call without state, answer the questions with those keys directly.
 
 A parked run lives in this process: a retry that reaches another replica finds no such state
 (INVALID_PARAMS). A client that never comes back fails the waiting step with
-CALLER_INPUT_TIMEOUT after `input_timeout` seconds.
+CALLER_INPUT_TIMEOUT after `input_timeout` seconds (AGENTHUB_INPUT_TIMEOUT). Each round's `_meta`
+names the execution (`EXECUTION_META`), so a client can follow or cancel it meanwhile.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from hub.mcp.caller import elicit_answer, elicit_request, roots_answer, sample_a
 from hub.mcp.progress import EventRelay
 
 DEFAULT_INPUT_TIMEOUT = 600.0
+EXECUTION_META = "agenthub/execution_id"
+"""The `_meta` key of an input round naming the waiting execution (to follow or cancel it)."""
 _BATCH_YIELDS = 5
 """Loop turns a call waits after the first question, so questions asked together (parallel
 branches) go out in one round."""

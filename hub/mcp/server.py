@@ -47,7 +47,7 @@ from hub.engine.executions import RunHandle
 from hub.mcp.completion import HubCompletion
 from hub.mcp.caller import PushCaller, declared_capabilities, missing_capability_error
 from hub.mcp.hub_tools import HUB_TOOLS, HubTools
-from hub.mcp.input_rounds import DEFAULT_INPUT_TIMEOUT, InputRounds, ParkedRun, RoundCaller
+from hub.mcp.input_rounds import EXECUTION_META, InputRounds, ParkedRun, RoundCaller
 from hub.mcp.legacy_sessions import DEFAULT_MAX_SESSIONS, LegacySessions
 from hub.mcp.resources import HubResources
 from hub.mcp.progress import EventRelay, relay_progress
@@ -154,7 +154,7 @@ class HubMcpServer:
         name: str = "agenthub",
         max_sessions: int = MAX_LEGACY_SESSIONS,
         session_idle_timeout: float | None = None,
-        input_timeout: float = DEFAULT_INPUT_TIMEOUT,
+        input_timeout: float | None = None,
     ) -> None:
         self.hub = hub
         self.execution_links = hub.config.execution_links if execution_links is None else execution_links
@@ -174,8 +174,8 @@ class HubMcpServer:
         )
         self._listing: _Listing | None = None
         self.completion = HubCompletion(hub)
-        self.input_timeout = input_timeout
-        self.rounds = InputRounds(linger=input_timeout)
+        self.input_timeout = hub.config.input_timeout if input_timeout is None else input_timeout
+        self.rounds = InputRounds(linger=self.input_timeout)
         with warnings.catch_warnings():  # logging is deprecated in 2026-07-28, still served to 2025 clients
             warnings.simplefilter("ignore", MCPDeprecationWarning)
             self.server = self._build_server(name)
@@ -185,7 +185,7 @@ class HubMcpServer:
         # seals the requestState of input rounds (hub.mcp.input_rounds) with a key of this process:
         # a parked run lives here anyway, so no key needs sharing between replicas
         self.server.middleware.append(RequestStateBoundary(
-            RequestStateSecurity.ephemeral(ttl=input_timeout), default_audience=name))
+            RequestStateSecurity.ephemeral(ttl=self.input_timeout), default_audience=name))
 
     def _build_server(self, name: str) -> HubServer:
         return HubServer(
@@ -366,7 +366,8 @@ class HubMcpServer:
             return envelope_result(handle.task.result(), link=self.execution_links)
         if isinstance(caller, RoundCaller) and caller.questions():
             token = self.rounds.park(ParkedRun(handle, caller, relay, entry.name, who.subject))
-            return types.InputRequiredResult(input_requests=caller.questions(), request_state=token)
+            return types.InputRequiredResult(input_requests=caller.questions(), request_state=token,
+                                             _meta={EXECUTION_META: handle.execution_id})
         envelope = await self.hub.engine.snapshot(handle.execution_id)
         assert envelope is not None  # created durably by start()
         return envelope_result(envelope, wait=self.call_timeout, link=self.execution_links)

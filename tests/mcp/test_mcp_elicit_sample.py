@@ -19,7 +19,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_support import REPO
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
-from http_support import Served, start_server  # noqa: E402
+from http_support import Served, start_server, wait_for  # noqa: E402
 
 ERAS = {"legacy": "2025-11-25", "auto": "2026-07-28"}
 
@@ -418,3 +418,21 @@ def test_questions_of_parallel_branches_go_out_in_one_round(http_hub: Served):
         "where": {"roots": [{"uri": "file:///a", "name": "a"}, {"uri": "file:///b"}]},
     })["result"]
     assert done["structuredContent"]["data"] == {"name": "Ada", "roots": 2}
+
+
+def test_a_client_that_never_comes_back_fails_the_step_after_the_input_timeout(tmp_path: Path):
+    served = start_server(tmp_path, _catalog(tmp_path / "catalog"), env={"AGENTHUB_INPUT_TIMEOUT": "1"})
+    try:
+        first = _call(served.mcp_url, "approve", arguments={"service": "x"})["result"]
+        assert first["resultType"] == "input_required"
+        execution_id = first["_meta"]["agenthub/execution_id"]  # the round names its run
+        with served.client() as rest:
+            def ended() -> dict[str, Any] | None:
+                found = rest.get(f"/api/executions/{execution_id}").json()
+                return found if found["status"] != "running" else None
+
+            record = wait_for(ended, timeout=60)
+        assert record["status"] == "timed_out"
+        assert record["envelope"]["error"]["code"] == "CALLER_INPUT_TIMEOUT"
+    finally:
+        served.stop()
