@@ -7,7 +7,7 @@
 #
 #   bash scripts/real-model-check.sh            # install the extra if needed, run the check
 #
-# Knobs (environment): AGENTHUB_REAL_MODEL_PER_CATEGORY (cases per category, default 1: 12 cases),
+# Knobs (environment): AGENTHUB_REAL_MODEL_PER_CATEGORY (cases per category, default 2: 24 cases),
 # AGENTHUB_REAL_MODEL_THREADS (default 1), AGENTHUB_REAL_MODEL_REPORTS (default
 # .agenthub/real-model: the eval reports and the calibration profile it writes).
 set -euo pipefail

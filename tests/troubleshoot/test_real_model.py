@@ -50,7 +50,7 @@ pytestmark = pytest.mark.real_model
 
 MODEL = "gemma-3-270m"
 MAX_TOKENS = 400  # the hub's default output cap
-PER_CATEGORY = int(os.environ.get("AGENTHUB_REAL_MODEL_PER_CATEGORY", "1"))
+PER_CATEGORY = int(os.environ.get("AGENTHUB_REAL_MODEL_PER_CATEGORY", "2"))
 REPORTS = Path(os.environ.get("AGENTHUB_REAL_MODEL_REPORTS", ".agenthub/real-model"))
 SECRET = "kc-real-Zq8Lm3Np7Rt2Vx6Yb1"
 BEARER = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzdmMifQ.c2lnbmF0dXJlMTIzNDU2"
@@ -206,6 +206,9 @@ async def test_calibration_and_the_cascade_on_the_real_model(server: RecordingPr
     assert local.status == "ok", local.reason
     assert sum(local.outcomes.values()) == len(cases)
     assert set(local.outcomes) <= {"ok", "malformed", "off_schema", "timeout"}, local.outcomes
+    # under the grammar the model writes the diagnosis's shape (seen here: 24 of 24; before the
+    # schema rode along with json_object, and while the `gemma` format dropped the system prompt, 0 of 12)
+    assert local.outcomes.get("ok", 0) >= 0.75 * len(cases), local.outcomes
     ((profile, path, line),) = await calibrate(cases, settings, tiers=["rules", "ollama"], providers=providers,
                                                timeout=timeout, corpus=f"bundled, {PER_CATEGORY} per category")
     assert profile is not None and path is not None and path.is_file(), line
