@@ -11,9 +11,11 @@ so the MCP server knows when to send `tools/list_changed`.
 Versions come from the ledger: editing a file gives the next number, reverting to an earlier content
 gives that content's old number back. `get("path@2")` re-loads an old content from the ledger.
 
-Files of `kind: McpServer` (other MCP servers that `mcp` steps call) live in the same directory and
-load the same way, but are kept apart from the playbooks: they are not tools and have no versions
-(`mcp_server(name)` is always the current definition; a connection notices a change by its digest).
+Files of `kind: McpServer` (other MCP servers that `mcp` steps call), `kind: Prompt` (MCP prompts)
+and `kind: Resource` (MCP resources) live in the same directory and load the same way, but are kept
+apart from the playbooks: they are not tools and have no versions (`mcp_server(name)`,
+`prompt(name)`, `resource(uri)` are always the current definition; a connection notices a change
+by its digest). A change of any of them also grows `generation`.
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ from pathlib import Path
 
 
 from catalog.files import DEFAULT_MAX_FILE_BYTES, UnreadableFile, read_catalog_file
-from catalog.entries import CatalogEntry, McpServerEntry
+from catalog.entries import CatalogEntry, McpServerEntry, NamedEntry, PromptEntry, ResourceEntry
 from catalog.loader import ToolKindSpec, check_document, check_playbook
 from catalog.mcp_servers import McpServer
 from catalog.model import Playbook
+from catalog.prompts import Prompt
+from catalog.resources import Resource
 from catalog.problems import Location, Problem, format_field, sort_problems
 from catalog.schema import input_schema, output_schema
 from catalog.versions import MemoryLedger, VersionLedger, digest
@@ -83,8 +87,9 @@ class Catalog:
         previous version still is)."""
         self.generation = 0
         self._by_file: dict[str, CatalogEntry] = {}
-        self._servers_by_file: dict[str, McpServerEntry] = {}
-        self._servers: dict[str, McpServerEntry] = {}
+        self._named_by_file: dict[str, NamedEntry] = {}
+        self._named: dict[str, dict[str, NamedEntry]] = {}
+        """Kind -> name -> entry, each sorted by name."""
         self._added: dict[str, CatalogEntry] = {}
         self._current: dict[str, CatalogEntry] = {}
         self._by_name: dict[str, CatalogEntry] = {}
@@ -145,13 +150,17 @@ class Catalog:
 
     def _parse_any(
         self, source: str, file: str, default_path: str | None
-    ) -> tuple[CatalogEntry | McpServerEntry | None, list[Problem]]:
-        """A playbook entry (version not yet recorded) or a server entry for `source`, or problems."""
+    ) -> tuple[CatalogEntry | NamedEntry | None, list[Problem]]:
+        """A playbook entry (version not yet recorded) or a named entry for `source`, or problems."""
         loaded = check_document(source, file, tool_kinds=self.tool_kinds)
-        if isinstance(loaded.model, McpServer):
-            server = loaded.model
-            return McpServerEntry(server.metadata.name, server, source, file, digest(source)), []
-        if not isinstance(loaded.model, Playbook):
+        model = loaded.model
+        if isinstance(model, McpServer):
+            return McpServerEntry(model.metadata.name, model, source, file, digest(source)), []
+        if isinstance(model, Prompt):
+            return PromptEntry(model.metadata.name, model, source, file, digest(source)), []
+        if isinstance(model, Resource):
+            return ResourceEntry(model.key, model, source, file, digest(source)), []
+        if not isinstance(model, Playbook):
             return None, loaded.problems
         return self._entry(loaded.model, source, file, default_path), []
 
@@ -181,13 +190,16 @@ class Catalog:
                                      f"tool name {entry.name!r} is already used by {other.file}"))
         return found
 
-    def _reindex(self) -> None:
-        before = {(e.path, e.version, e.file) for e in self._current.values()}
+    def _served_set(self) -> set[tuple[str, ...]]:
+        return {(e.path, str(e.version), e.file or "") for e in self._current.values()} | {
+            (e.kind, e.name, e.digest) for e in self._named_by_file.values()}
+
+    def _reindex(self, before: set[tuple[str, ...]]) -> None:
         current = {e.path: e for e in self._by_file.values()}
         current.update(self._added)
         self._current = dict(sorted(current.items()))
         self._by_name = {e.name: e for e in self._current.values()}
-        if {(e.path, e.version, e.file) for e in self._current.values()} != before:
+        if self._served_set() != before:
             self.generation += 1
 
     def load(self) -> list[Problem]:
@@ -204,13 +216,12 @@ class Catalog:
                 self._added = {p: e for p, e in self._added.items() if not _same_file(e.file, key)}
         paths = dict(self._added)
         names = {e.name: e for e in self._added.values()}
-        servers: dict[str, McpServerEntry] = {}
-        server_names: dict[str, McpServerEntry] = {}
+        before = self._served_set()
+        named_by_file: dict[str, NamedEntry] = {}
+        named: dict[str, dict[str, NamedEntry]] = {}
         for path in files:
             key = str(path)
-            previous: CatalogEntry | McpServerEntry | None = (
-                self._by_file.get(key) or self._servers_by_file.get(key)
-            )
+            previous: CatalogEntry | NamedEntry | None = self._by_file.get(key) or self._named_by_file.get(key)
             try:
                 source = read_catalog_file(path, self.root, self.max_file_bytes)
             except UnreadableFile as exc:
@@ -229,15 +240,15 @@ class Catalog:
                 if previous is None:
                     continue
                 entry = previous  # keep serving the last good version of this file
-            if isinstance(entry, McpServerEntry):
-                other = server_names.get(entry.name)
+            if not isinstance(entry, CatalogEntry):
+                other = named.setdefault(entry.kind, {}).get(entry.name)
                 if other is not None:
+                    where: Location = ("uri",) if isinstance(entry, ResourceEntry) else ("metadata", "name")
                     problems.setdefault(key, []).append(_problem_at(
-                        key, entry.source, ("metadata", "name"),
-                        f"MCP server name {entry.name!r} is already used by {other.file}"))
+                        key, entry.source, where, f"{entry.label} {entry.name!r} is already used by {other.file}"))
                     continue
-                servers[key] = entry
-                server_names[entry.name] = entry
+                named_by_file[key] = entry
+                named[entry.kind][entry.name] = entry
                 continue
             entry = _renamed_if_shared(entry, names)
             clashes = self._clashes(entry, paths, names)
@@ -249,10 +260,10 @@ class Catalog:
             names[entry.name] = entry
         self._record_new(served)
         self._by_file = served
-        self._servers_by_file = servers
-        self._servers = dict(sorted(server_names.items()))
+        self._named_by_file = named_by_file
+        self._named = {kind: dict(sorted(by_name.items())) for kind, by_name in named.items()}
         self.problems = {file: sort_problems(found) for file, found in problems.items()}
-        self._reindex()
+        self._reindex(before)
         return [p for file in sorted(self.problems) for p in self.problems[file]]
 
     def add(
@@ -273,18 +284,30 @@ class Catalog:
         if clashes:
             return None, clashes
         entry = self._record(entry)
+        before = self._served_set()
         self._added[entry.path] = entry
-        self._reindex()
+        self._reindex(before)
         return entry, []
 
     # --- lookup and discovery -------------------------------------------------------------------
 
     def mcp_servers(self) -> list[McpServerEntry]:
         """The served `McpServer` definitions, sorted by name."""
-        return list(self._servers.values())
+        return list(self._named.get("McpServer", {}).values())  # type: ignore[arg-type]
 
     def mcp_server(self, name: str) -> McpServerEntry | None:
-        return self._servers.get(name)
+        return self._named.get("McpServer", {}).get(name)  # type: ignore[return-value]
+
+    def prompts(self) -> list[PromptEntry]:
+        """The served `Prompt` documents, sorted by name."""
+        return list(self._named.get("Prompt", {}).values())  # type: ignore[arg-type]
+
+    def prompt(self, name: str) -> PromptEntry | None:
+        return self._named.get("Prompt", {}).get(name)  # type: ignore[return-value]
+
+    def resources(self) -> list[ResourceEntry]:
+        """The served `Resource` documents, sorted by URI (or URI template)."""
+        return list(self._named.get("Resource", {}).values())  # type: ignore[arg-type]
 
     def entries(self) -> list[CatalogEntry]:
         """The served entries, sorted by catalog path."""

@@ -1,17 +1,20 @@
 """What the catalog serves: one entry per playbook version (with its tool schemas and lazily built
-validators) and one per `kind: McpServer` definition. Frozen, so every part of the hub can hold an
-entry while the catalog reloads underneath it."""
+validators), and one per named document of the other kinds (`McpServer`, `Prompt`, `Resource`:
+current definitions only, no versions). Frozen, so every part of the hub can hold an entry while
+the catalog reloads underneath it."""
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Union
 
 from jsonschema import Draft202012Validator
 
 from catalog.mcp_servers import McpServer
 from catalog.model import Playbook
+from catalog.prompts import Prompt
+from catalog.resources import Resource
 from catalog.schema import compile_validator
 
 
@@ -77,3 +80,36 @@ class McpServerEntry:
     source: str
     file: str | None
     digest: str
+
+    kind: ClassVar[str] = "McpServer"
+    label: ClassVar[str] = "MCP server"
+
+
+@dataclass(frozen=True)
+class PromptEntry:
+    """One served `kind: Prompt` document, by its prompt name."""
+
+    name: str
+    prompt: Prompt
+    source: str
+    file: str | None
+    digest: str
+    kind: ClassVar[str] = "Prompt"
+    label: ClassVar[str] = "prompt"
+
+
+@dataclass(frozen=True)
+class ResourceEntry:
+    """One served `kind: Resource` document, named by its URI (or URI template)."""
+
+    name: str
+    resource: Resource
+    source: str
+    file: str | None
+    digest: str
+    kind: ClassVar[str] = "Resource"
+    label: ClassVar[str] = "resource URI"
+
+
+NamedEntry = Union[McpServerEntry, PromptEntry, ResourceEntry]
+"""A served document that is not a playbook: one current definition per name and kind."""

@@ -6,7 +6,8 @@ no problem at all, and it reports all the problems of the file at once (not just
 operator fixes a file in one round. The order of checks:
 
 1. YAML (syntax, one document, a mapping, no duplicate keys) — nothing else runs if this fails;
-2. the document `kind` picks the model (`Playbook`, or `McpServer`: see `document_kinds()`);
+2. the document `kind` picks the model (`Playbook`, `McpServer`, `Prompt`, `Resource`: see
+   `document_kinds()`);
 3. the model (every pydantic error, its `loc` mapped back onto the YAML);
 4. on the raw data, so they run even when step 3 failed: each step's `tool:` against its kind's
    model (when the caller passes `tool_kinds`), Jinja2 syntax of every template, the `output:`
@@ -33,6 +34,8 @@ from pydantic import BaseModel, ValidationError
 
 from catalog.mcp_servers import TEMPLATE_NAMES, McpServer
 from catalog.model import InputParam, Playbook
+from catalog.prompts import Prompt
+from catalog.resources import Resource
 from catalog.noetl.reader import is_noetl, read_noetl
 from catalog.placement import Report, report_validation_error
 from catalog.problems import Location, Problem, sort_problems
@@ -57,7 +60,7 @@ class LoadedDocument:
     """The result of loading one catalog file of any kind: its model (None when any problem was
     found), the problems, and the parsed YAML."""
 
-    model: Playbook | McpServer | None
+    model: Playbook | McpServer | Prompt | Resource | None
     problems: list[Problem]
     document: YamlDocument | None = None
 
@@ -268,12 +271,55 @@ def _check_mcp_server(report: Report, tool_kinds: Mapping[str, ToolKindSpec] | N
     return server
 
 
+def _check_names_in_templates(report: Report, location: Location, text: str, names: set[str], what: str) -> None:
+    """Jinja2 syntax of one template, and that it uses only `names` (a prompt's arguments, a
+    resource template's URI variables)."""
+    try:
+        tree = ImmutableSandboxedEnvironment().parse(text)
+    except jinja2.TemplateSyntaxError as exc:
+        report.at_template(location, f"template syntax error: {exc.message}", exc.lineno or 1)
+        return
+    unknown = sorted(meta.find_undeclared_variables(tree) - names)
+    if unknown:
+        report.at(location, f"uses {', '.join(unknown)}, which is not {what}")
+
+
+def _check_prompt(report: Report, tool_kinds: Mapping[str, ToolKindSpec] | None) -> Prompt | None:
+    """The model, then every message template: syntax, and only declared arguments."""
+    try:
+        prompt = Prompt.model_validate(report.document.data)
+    except ValidationError as exc:
+        report_validation_error(report, exc, Prompt)
+        return None
+    names = set(prompt.arguments)
+    for i, message in enumerate(prompt.messages):
+        for location, text in _templates(message.content, ("messages", i, "content")):
+            _check_names_in_templates(report, location, text, names, "a declared argument")
+    return prompt
+
+
+def _check_resource(report: Report, tool_kinds: Mapping[str, ToolKindSpec] | None) -> Resource | None:
+    """The model, then a template's text: syntax, and only the URI template's variables (a
+    fixed URI's text is not rendered)."""
+    try:
+        resource = Resource.model_validate(report.document.data)
+    except ValidationError as exc:
+        report_validation_error(report, exc, Resource)
+        return None
+    if resource.uri_template is not None and resource.text is not None and _is_template(resource.text):
+        _check_names_in_templates(report, ("text",), resource.text, set(resource.variables),
+                                  "a variable of the URI template")
+    return resource
+
+
 DocumentChecker = Callable[[Report, Mapping[str, ToolKindSpec] | None], BaseModel | None]
+DOCUMENT_MODELS = (Playbook, McpServer, Prompt, Resource)
 
 
 def document_kinds() -> Mapping[str, DocumentChecker]:
     """The document kinds a catalog file may declare, and the check of each."""
-    return {"Playbook": _check_playbook, "McpServer": _check_mcp_server}
+    return {"Playbook": _check_playbook, "McpServer": _check_mcp_server, "Prompt": _check_prompt,
+            "Resource": _check_resource}
 
 
 def check_document(
@@ -307,7 +353,7 @@ def check_document(
         return LoadedDocument(None, sort_problems(report.problems), document)
     model = kinds[chosen](report, tool_kinds)
     problems = sort_problems(report.problems)
-    valid = model if isinstance(model, (Playbook, McpServer)) and not problems else None
+    valid = model if isinstance(model, DOCUMENT_MODELS) and not problems else None
     return LoadedDocument(valid, problems, document)
 
 

@@ -6,8 +6,12 @@
   what was typed (only those the caller may touch), so a user can pick one from a prefix as on
   the command line.
 
-Anything else (another template, a prompt) completes to nothing: an empty completion is the
-protocol's "no suggestions", not an error.
+- a catalog prompt's argument (`kind: Prompt`): its `enum`, else its `examples`, else (with
+  `values_from: playbooks`) the catalog paths, starting with what was typed; the prompt's other
+  arguments already given (`context.arguments`) do not narrow it.
+
+Anything else (another template, an unknown prompt) completes to nothing: an empty completion is
+the protocol's "no suggestions", not an error.
 """
 
 from __future__ import annotations
@@ -40,9 +44,20 @@ class HubCompletion:
                 values = self._playbook_paths(argument.value)
             elif ref.uri in (EXECUTION_URI, EXECUTION_JSON_URI) and argument.name == "id":
                 values = await self._execution_ids(argument.value)
+        elif isinstance(ref, types.PromptReference):
+            values = self._prompt_values(ref.name, argument.name, argument.value)
         return types.CompleteResult(completion=types.Completion(
             values=values[:MAX_VALUES], total=len(values), has_more=len(values) > MAX_VALUES,
         ))
+
+    def _prompt_values(self, prompt: str, name: str, typed: str) -> list[str]:
+        entry = self.hub.catalog.prompt(prompt)
+        arg = entry.prompt.arguments.get(name) if entry is not None else None
+        if arg is None:
+            return []
+        if arg.enum is not None or arg.examples is not None:
+            return [v for v in (arg.enum if arg.enum is not None else arg.examples or []) if v.startswith(typed)]
+        return self._playbook_paths(typed) if arg.values_from == "playbooks" else []
 
     def _playbook_paths(self, typed: str) -> list[str]:
         scopes = caller_scopes()

@@ -17,7 +17,24 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from mcp.server import ServerRequestContext
+from mcp.types.version import MODERN_PROTOCOL_VERSIONS
+
 DEFAULT_MAX_SESSIONS = 10_000
+STDIO_SESSION = "stdio"
+
+
+def legacy_session_key(ctx: ServerRequestContext[Any, Any]) -> str | None:
+    """The connection a legacy (2025-era) request came on: "stdio" without an HTTP request (one
+    connection per process), else its `mcp-session-id`; None for stateless HTTP, which has no
+    channel to notify later."""
+    if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        return None
+    request = ctx.request
+    if request is None:
+        return STDIO_SESSION
+    headers = getattr(request, "headers", None)
+    return headers.get("mcp-session-id") if headers is not None else None
 
 
 class LegacySessions:

@@ -1,10 +1,14 @@
-"""The MCP resources of the hub: each execution's report (text, and JSON with its events) and each
-playbook's YAML source, by URI; the playbooks are also listed. Scope-filtered like the tools: a
-pinned `path@N` needs the scopes of both it and the current version, an execution is readable
-under `hub.contract.access` (the scopes stored on it, and subject isolation when on)."""
+"""The MCP resources of the hub: each execution's report (text, and JSON with its events), each
+playbook's YAML source, and the catalog's own `kind: Resource` documents (fixed URIs and URI
+templates, `catalog.resources`), by URI; the playbooks and fixed resources are also listed.
+Scope-filtered like the tools: a pinned `path@N` needs the scopes of both it and the current
+version, an execution is readable under `hub.contract.access` (the scopes stored on it, and
+subject isolation when on). `fingerprint(uri)` is what subscriptions watch
+(`hub.mcp.resource_updates`)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -12,8 +16,10 @@ from mcp import types
 from mcp.server import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
+from catalog.entries import ResourceEntry
 from hub.app import Hub
-from hub.contract.envelope import without_tracebacks
+from hub.contract.envelope import Failure, without_tracebacks
+from hub.contract.templates import Templates
 from hub.mcp.tools import (
     EXECUTION_JSON_URI,
     EXECUTION_URI,
@@ -33,26 +39,39 @@ class HubResources:
     def __init__(self, hub: Hub, page_size: int) -> None:
         self.hub = hub
         self.page_size = page_size
+        self.templates = Templates()
 
     async def list_resources(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
+        """The catalog's fixed resources and every visible playbook's source, sorted by URI."""
         scopes = caller_scopes()
-        entries = [e for e in self.hub.catalog.entries() if entry_visible(e, scopes)]
-        page, cursor = paginate(entries, lambda e: e.path, params.cursor if params else None, self.page_size)
-        resources = [
+        listed: list[types.Resource] = [
+            types.Resource(uri=r.name, name=r.resource.metadata.name, title=r.resource.metadata.title,
+                           description=r.resource.metadata.description, mime_type=r.resource.mime_type)
+            for r in self.hub.catalog.resources() if r.resource.uri is not None
+        ]
+        listed += [
             types.Resource(
                 uri=playbook_uri(e.path), name=e.path, title=e.title, description=e.description,
                 mime_type="application/yaml", size=len(e.source.encode("utf-8")),
             )
-            for e in page
+            for e in self.hub.catalog.entries() if entry_visible(e, scopes)
         ]
-        return types.ListResourcesResult(resources=resources, next_cursor=cursor)
+        listed.sort(key=lambda r: str(r.uri))
+        page, cursor = paginate(listed, lambda r: str(r.uri), params.cursor if params else None, self.page_size)
+        return types.ListResourcesResult(resources=page, next_cursor=cursor)
 
     async def list_resource_templates(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourceTemplatesResult:
+        catalog_templates = [
+            types.ResourceTemplate(uri_template=r.name, name=r.resource.metadata.name, title=r.resource.metadata.title,
+                                   description=r.resource.metadata.description, mime_type=r.resource.mime_type)
+            for r in self.hub.catalog.resources() if r.resource.uri_template is not None
+        ]
         return types.ListResourceTemplatesResult(resource_templates=[
+            *catalog_templates,
             types.ResourceTemplate(uri_template=EXECUTION_URI, name="execution-report", title="Execution report",
                                    description="Steps, timings, errors and result of one execution.",
                                    mime_type="text/plain"),
@@ -70,6 +89,9 @@ class HubResources:
         """An execution report or a playbook's source; an unknown URI, or one the caller's scopes do
         not allow, is MCPError(INVALID_PARAMS) with the uri in `data` (2026-07-28 "not found")."""
         uri = str(params.uri)
+        found = self.catalog_resource(uri)
+        if found is not None:
+            return types.ReadResourceResult(contents=[self._catalog_contents(uri, *found)])
         scopes = caller_scopes()
         executions, playbooks = EXECUTION_URI.split("{")[0], PLAYBOOK_URI.split("{")[0]
         text: str | None = None
@@ -105,3 +127,48 @@ class HubResources:
             }
             return json.dumps(without_tracebacks(document), ensure_ascii=False, default=str), "application/json"
         return execution_report(record, events, children), "text/plain"
+
+    def catalog_resource(self, uri: str) -> tuple[ResourceEntry, dict[str, str]] | None:
+        """The catalog resource a URI names, with the URI's variables: a fixed URI first, then the
+        templates in URI order."""
+        resources = self.hub.catalog.resources()
+        for entry in sorted(resources, key=lambda r: r.resource.uri is None):
+            variables = entry.resource.match(uri)
+            if variables is not None:
+                return entry, variables
+        return None
+
+    def _catalog_contents(
+        self, uri: str, entry: ResourceEntry, variables: dict[str, str]
+    ) -> types.TextResourceContents | types.BlobResourceContents:
+        resource = entry.resource
+        if resource.blob is not None:
+            return types.BlobResourceContents(uri=uri, mime_type=resource.mime_type, blob=resource.blob)
+        text = resource.text or ""
+        if resource.uri_template is not None:
+            try:
+                text = str(self.templates.render_text(text, variables, f"{entry.name}.text"))
+            except Failure as exc:
+                raise MCPError(types.INTERNAL_ERROR, f"resource {entry.name!r} did not render: {exc.error.message}",
+                               {"uri": uri}) from None
+        return types.TextResourceContents(uri=uri, mime_type=resource.mime_type, text=text)
+
+    async def fingerprint(self, uri: str) -> str | None:
+        """The version of the resource at `uri` a subscriber would notice change: a catalog
+        document's digest, or an execution's status and last event (None: nothing there)."""
+        found = self.catalog_resource(uri)
+        if found is not None:
+            return found[0].digest
+        executions, playbooks = EXECUTION_URI.split("{")[0], PLAYBOOK_URI.split("{")[0]
+        if uri.startswith(playbooks):
+            entry = self.hub.catalog.get(uri.removeprefix(playbooks))
+            return entry.digest if entry is not None else None
+        if not uri.startswith(executions):
+            return None
+        execution_id = uri.removeprefix(executions).partition("/")[0]
+        record = await self.hub.store.get(execution_id)
+        if record is None or record.id != execution_id:
+            return None
+        events = await self.hub.store.events(execution_id)
+        last = events[-1].seq if events else 0
+        return f"{record.status}:{last}"

@@ -9,7 +9,9 @@ the streamable HTTP app, which mounts the same `.server`.
 - tools/call: runs the playbook through the engine (which validates the arguments first: bad ones
   give an `input.validation` envelope and no step runs), reports step events as progress, cancels
   the execution when the client cancels, and answers `running` after the call timeout.
-- resources: each execution's report (text and JSON) and each playbook's YAML source.
+- prompts: the catalog's `kind: Prompt` documents (`hub.mcp.prompts`).
+- resources: each execution's report (text and JSON), each playbook's YAML source, the catalog's
+  `kind: Resource` documents; subscriptions to any of them (`hub.mcp.resource_updates`).
 - list_changed: the catalog directory is watched (`watch_catalog()`); on a change both eras are
   told: 2026 clients through `subscriptions/listen` (the bus), legacy clients on the sessions
   remembered per connection.
@@ -35,6 +37,7 @@ from mcp.server.stdio import stdio_server
 from mcp.server.subscriptions import (
     InMemorySubscriptionBus,
     ListenHandler,
+    PromptsListChanged,
     ResourcesListChanged,
     ToolsListChanged,
 )
@@ -48,7 +51,9 @@ from hub.mcp.completion import HubCompletion
 from hub.mcp.caller import PushCaller, declared_capabilities, missing_capability_error
 from hub.mcp.hub_tools import HUB_TOOLS, HubTools
 from hub.mcp.input_rounds import EXECUTION_META, InputRounds, ParkedRun, RoundCaller
-from hub.mcp.legacy_sessions import DEFAULT_MAX_SESSIONS, LegacySessions
+from hub.mcp.legacy_sessions import DEFAULT_MAX_SESSIONS, LegacySessions, legacy_session_key
+from hub.mcp.prompts import HubPrompts
+from hub.mcp.resource_updates import ResourceUpdates
 from hub.mcp.resources import HubResources
 from hub.mcp.progress import EventRelay, relay_progress
 from hub.mcp.step_logs import LogLevels
@@ -68,7 +73,6 @@ PAGE_SIZE_ENV = "AGENTHUB_MCP_PAGE_SIZE"
 MAX_LEGACY_SESSIONS = DEFAULT_MAX_SESSIONS
 NOTIFY_TIMEOUT = 2.0
 CANCEL_RECORD_TIMEOUT = 10.0
-STDIO_SESSION = "stdio"
 INSTRUCTIONS = (
     "agenthub runs catalog playbooks. Each tool is one playbook and answers with an agent "
     "envelope (status ok|error|running, data, execution_id, error{kind, code, message}). A call "
@@ -99,23 +103,11 @@ class HubServer(Server[Any]):
         extensions: dict[str, dict[str, Any]] | None = None,
     ) -> InitializationOptions:
         return super().create_initialization_options(
-            notification_options or NotificationOptions(tools_changed=True, resources_changed=True),
+            notification_options
+            or NotificationOptions(tools_changed=True, resources_changed=True, prompts_changed=True),
             experimental_capabilities,
             extensions,
         )
-
-
-def legacy_session_key(ctx: ServerRequestContext[Any, Any]) -> str | None:
-    """The connection a legacy (2025-era) request came on: "stdio" without an HTTP request (one
-    connection per process), else its `mcp-session-id`; None for stateless HTTP, which has no
-    channel to notify later."""
-    if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
-        return None
-    request = ctx.request
-    if request is None:
-        return STDIO_SESSION
-    headers = getattr(request, "headers", None)
-    return headers.get("mcp-session-id") if headers is not None else None
 
 
 @dataclass(frozen=True)
@@ -168,9 +160,11 @@ class HubMcpServer:
         self.listen = ListenHandler(self.bus)
         self.hub_tools = HubTools(hub, execution_links=self.execution_links)
         self.resources = HubResources(hub, self.page_size)
+        self.prompts = HubPrompts(hub, self.page_size)
+        self.resource_updates = ResourceUpdates(self.resources.fingerprint, self.bus)
         self.log_levels = LogLevels()
         self.sessions = LegacySessions(
-            max_sessions=max_sessions, idle_timeout=session_idle_timeout, on_drop=self.log_levels.forget
+            max_sessions=max_sessions, idle_timeout=session_idle_timeout, on_drop=self._connection_dropped
         )
         self._listing: _Listing | None = None
         self.completion = HubCompletion(hub)
@@ -200,7 +194,11 @@ class HubMcpServer:
             on_list_resources=self.resources.list_resources,
             on_list_resource_templates=self.resources.list_resource_templates,
             on_read_resource=self.resources.read_resource,
-            on_subscriptions_listen=self.listen,
+            on_subscribe_resource=self.resource_updates.subscribe_handler(self.remember_session),
+            on_unsubscribe_resource=self.resource_updates.unsubscribe_handler,
+            on_list_prompts=self.prompts.list_prompts,
+            on_get_prompt=self.prompts.get_prompt,
+            on_subscriptions_listen=self.resource_updates.listen(self.listen),
             on_set_logging_level=self._set_logging_level,
             on_completion=self.completion.complete,
         )
@@ -224,18 +222,24 @@ class HubMcpServer:
             tasks.cancel_scope.cancel()
 
     async def watch_catalog(self) -> None:
-        """Reload the catalog on file changes and tell clients; runs until cancelled (start it in
-        the transport's task group or lifespan)."""
-        await self.hub.watch(self.notify_tools_changed)
+        """Reload the catalog on file changes and tell clients, and tell subscribers of resources
+        that changed; runs until cancelled (start it in the transport's task group or lifespan)."""
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(self.resource_updates.watch)
+            await self.hub.watch(self.notify_tools_changed)
+            tasks.cancel_scope.cancel()
 
     async def notify_tools_changed(self) -> None:
-        """Tell every connected client, of both eras, that the tools (and resources) changed."""
+        """Tell every connected client, of both eras, that the tools, prompts and resources
+        changed (a catalog change may touch any of them; a client refetches what it shows)."""
         await self.bus.publish(ToolsListChanged())
+        await self.bus.publish(PromptsListChanged())
         await self.bus.publish(ResourcesListChanged())
         for key, session in self.sessions.items():
             try:
                 with anyio.fail_after(NOTIFY_TIMEOUT):
                     await session.send_tool_list_changed()
+                    await session.send_prompt_list_changed()
                     await session.send_resource_list_changed()
             except Exception as exc:  # a dead or stuck connection: stop telling it
                 log.debug("list_changed to session %s failed (%r); forgetting it", key, exc)
@@ -252,8 +256,13 @@ class HubMcpServer:
 
     def forget_session(self, key: str) -> None:
         """Drop a legacy connection (e.g. its HTTP session was deleted or expired) and what the hub
-        kept for it (its log level: `LegacySessions.on_drop`)."""
+        kept for it (its log level, its subscriptions: `LegacySessions.on_drop`)."""
         self.sessions.forget(key)
+
+    def _connection_dropped(self, key: str) -> None:
+        """What the hub kept for a legacy connection goes with it (`LegacySessions.on_drop`)."""
+        self.log_levels.forget(key)
+        self.resource_updates.forget_connection(key)
 
     async def _set_logging_level(
         self, ctx: ServerRequestContext[Any, Any], params: types.SetLevelRequestParams

@@ -308,7 +308,7 @@ def test_keychain_entry_with_env_and_file(tmp_path: Path) -> None:
 def test_unknown_document_kind(tmp_path: Path) -> None:
     _, problems, _ = load(tmp_path, GOOD.replace("kind: Playbook", "kind: Workbook"))
     assert where(problems) == [(2, "kind")]
-    assert problems[0].message == "unknown document kind 'Workbook'; known kinds: Playbook, McpServer"
+    assert problems[0].message == "unknown document kind 'Workbook'; known kinds: Playbook, McpServer, Prompt, Resource"
 
 
 def test_every_problem_of_a_file_is_reported(tmp_path: Path) -> None:
