@@ -82,7 +82,7 @@ class McpServerEntry:
     digest: str
 
     kind: ClassVar[str] = "McpServer"
-    label: ClassVar[str] = "MCP server"
+    label: ClassVar[str] = "MCP server name"
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ class PromptEntry:
     file: str | None
     digest: str
     kind: ClassVar[str] = "Prompt"
-    label: ClassVar[str] = "prompt"
+    label: ClassVar[str] = "prompt name"
 
 
 @dataclass(frozen=True)
