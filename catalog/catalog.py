@@ -157,9 +157,9 @@ class Catalog:
         if isinstance(model, McpServer):
             return McpServerEntry(model.metadata.name, model, source, file, digest(source)), []
         if isinstance(model, Prompt):
-            return PromptEntry(model.metadata.name, model, source, file, digest(source)), []
+            return PromptEntry(model.metadata.name, source, file, digest(source), prompt=model), []
         if isinstance(model, Resource):
-            return ResourceEntry(model.key, model, source, file, digest(source)), []
+            return ResourceEntry(model.key, source, file, digest(source), resource=model), []
         if not isinstance(model, Playbook):
             return None, loaded.problems
         return self._entry(loaded.model, source, file, default_path), []

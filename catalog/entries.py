@@ -86,27 +86,29 @@ class McpServerEntry:
 
 
 @dataclass(frozen=True)
-class PromptEntry:
-    """One served `kind: Prompt` document, by its prompt name."""
+class _DocumentEntry:
+    """What every named document entry holds besides its model."""
 
     name: str
-    prompt: Prompt
     source: str
     file: str | None
     digest: str
+
+
+@dataclass(frozen=True)
+class PromptEntry(_DocumentEntry):
+    """One served `kind: Prompt` document, by its prompt name."""
+
+    prompt: Prompt
     kind: ClassVar[str] = "Prompt"
     label: ClassVar[str] = "prompt name"
 
 
 @dataclass(frozen=True)
-class ResourceEntry:
+class ResourceEntry(_DocumentEntry):
     """One served `kind: Resource` document, named by its URI (or URI template)."""
 
-    name: str
     resource: Resource
-    source: str
-    file: str | None
-    digest: str
     kind: ClassVar[str] = "Resource"
     label: ClassVar[str] = "resource URI"
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 from jinja2 import meta, nodes
@@ -41,6 +41,9 @@ from catalog.placement import Report, report_validation_error
 from catalog.problems import Location, Problem, sort_problems
 from catalog.schema import DIALECT, param_schema, schema_violations
 from catalog.yaml_source import YamlDocument, parse_yaml
+
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -253,14 +256,11 @@ def _check_mcp_server(report: Report, tool_kinds: Mapping[str, ToolKindSpec] | N
     for loc, message in server.problems():
         report.at_model_loc(loc, message)
     declared = {entry.name for entry in server.keychain}
-    env = ImmutableSandboxedEnvironment()
     for location, text in server.templated.items():
         if not _is_template(text):
             continue
-        try:
-            tree = env.parse(text)
-        except jinja2.TemplateSyntaxError as exc:
-            report.at_template(location, f"template syntax error: {exc.message}", exc.lineno or 1)
+        tree = _parsed_template(report, location, text)
+        if tree is None:
             continue
         unknown = sorted(meta.find_undeclared_variables(tree) - TEMPLATE_NAMES)
         if unknown:
@@ -271,25 +271,39 @@ def _check_mcp_server(report: Report, tool_kinds: Mapping[str, ToolKindSpec] | N
     return server
 
 
+def _parsed_template(report: Report, location: Location, text: str) -> nodes.Template | None:
+    """The template's syntax tree, or None with its syntax error placed on the file."""
+    try:
+        return ImmutableSandboxedEnvironment().parse(text)
+    except jinja2.TemplateSyntaxError as exc:
+        report.at_template(location, f"template syntax error: {exc.message}", exc.lineno or 1)
+        return None
+
+
 def _check_names_in_templates(report: Report, location: Location, text: str, names: set[str], what: str) -> None:
     """Jinja2 syntax of one template, and that it uses only `names` (a prompt's arguments, a
     resource template's URI variables)."""
-    try:
-        tree = ImmutableSandboxedEnvironment().parse(text)
-    except jinja2.TemplateSyntaxError as exc:
-        report.at_template(location, f"template syntax error: {exc.message}", exc.lineno or 1)
+    tree = _parsed_template(report, location, text)
+    if tree is None:
         return
     unknown = sorted(meta.find_undeclared_variables(tree) - names)
     if unknown:
         report.at(location, f"uses {', '.join(unknown)}, which is not {what}")
 
 
+def _validated(report: Report, model: type[M]) -> M | None:
+    """The document as `model`, or None with every pydantic error placed on the file."""
+    try:
+        return model.model_validate(report.document.data)
+    except ValidationError as exc:
+        report_validation_error(report, exc, model)
+        return None
+
+
 def _check_prompt(report: Report, tool_kinds: Mapping[str, ToolKindSpec] | None) -> Prompt | None:
     """The model, then every message template: syntax, and only declared arguments."""
-    try:
-        prompt = Prompt.model_validate(report.document.data)
-    except ValidationError as exc:
-        report_validation_error(report, exc, Prompt)
+    prompt = _validated(report, Prompt)
+    if prompt is None:
         return None
     names = set(prompt.arguments)
     for i, message in enumerate(prompt.messages):
@@ -301,10 +315,8 @@ def _check_prompt(report: Report, tool_kinds: Mapping[str, ToolKindSpec] | None)
 def _check_resource(report: Report, tool_kinds: Mapping[str, ToolKindSpec] | None) -> Resource | None:
     """The model, then a template's text: syntax, and only the URI template's variables (a
     fixed URI's text is not rendered)."""
-    try:
-        resource = Resource.model_validate(report.document.data)
-    except ValidationError as exc:
-        report_validation_error(report, exc, Resource)
+    resource = _validated(report, Resource)
+    if resource is None:
         return None
     if resource.uri_template is not None and resource.text is not None and _is_template(resource.text):
         _check_names_in_templates(report, ("text",), resource.text, set(resource.variables),
