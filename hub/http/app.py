@@ -8,7 +8,8 @@ Layout (outermost first):
 * `/mcp`: the SDK's streamable HTTP transport (`StreamableHTTPSessionManager`, stateful, so legacy
   clients keep a GET stream for list_changed; 2026-07-28 requests are sessionless either way),
   wrapped in the SDK's `RequireAuthMiddleware` (401/403 with `WWW-Authenticate`). DNS-rebinding
-  protection is the SDK's `TransportSecuritySettings`.
+  protection is the SDK's `TransportSecuritySettings`. Legacy request POSTs that ask for no
+  progress on a session that asked for no logs are answered as JSON (`hub.http.quiet_posts`).
 * `/api/...`: the REST API, each route behind the same Host/Origin check and `RequireAuthMiddleware`;
   `/api/openapi.json` is public (a schema is no secret).
 * `/.well-known/oauth-protected-resource/mcp`: RFC 9728 metadata (with auth on).
@@ -38,7 +39,6 @@ from mcp.server.auth.routes import build_resource_metadata_url
 from mcp.server.streamable_http_manager import (
     DEFAULT_SESSION_IDLE_TIMEOUT,
     StreamableHTTPASGIApp,
-    StreamableHTTPSessionManager,
 )
 from mcp.server.transport_security import (
     DEFAULT_MAX_REQUEST_BODY_SIZE,
@@ -59,6 +59,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hub.app import Hub
 from hub.http.header_values import TrimmedMcpHeaders
 from hub.http.auth import AuthConfig
+from hub.http.quiet_posts import QuietPostSessions
 from hub.mcp.server import HubMcpServer
 from hub.http.rest import RestApi
 from hub.http.plumbing import api_error
@@ -289,8 +290,9 @@ def build_app(hub: Hub, mcp: HubMcpServer, settings: HttpSettings) -> Starlette:
     verifier: TokenVerifier | None = settings.auth.verifier(default_audience=settings.mcp_url)
     security = transport_security(settings)
     state = _State()
-    manager = StreamableHTTPSessionManager(
+    manager = QuietPostSessions(
         app=mcp.server,
+        wants_stream=mcp.wants_post_streams,
         stateless=False,
         json_response=False,
         security_settings=security,

@@ -83,6 +83,11 @@ class LegacySessions:
         if self._on_drop is not None:
             self._on_drop(key)
 
+    def get(self, key: str | None) -> Any:
+        """The session remembered for `key`, or None."""
+        found = self._sessions.get(key) if key is not None else None
+        return found[0] if found is not None else None
+
     def items(self) -> list[tuple[str, Any]]:
         self.expire()
         return [(key, session) for key, (session, _) in self._sessions.items()]

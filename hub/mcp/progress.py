@@ -3,6 +3,11 @@ notification per event and, where the client's log level allows, one log message
 
 Kept apart from the server: it is the one place that turns engine events into notifications, and
 it works on whatever session the call's request came with (any era, any transport).
+
+A relay costs a memory stream, a task group and a task per call. Most calls ask for neither
+progress (no progress token) nor logs (2025: no `logging/setLevel` on the connection; 2026: no
+log-level opt-in in the request's `_meta`); then nothing would ever be sent, and `needs_relay`
+lets the server wait for the run without one.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ import anyio
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 from mcp.server import ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning
+from mcp.shared.jsonrpc_dispatcher import progress_token_from_params
+from mcp.types import LOG_LEVEL_META_KEY
+from mcp.types.version import MODERN_PROTOCOL_VERSIONS
 
 from hub.contract.records import EventRecord
 from hub.mcp.step_logs import LOGGER, LogLevels, event_entry, event_level
@@ -29,6 +37,31 @@ PROGRESS_EVENTS = {
     "step.retried": "retried", "step.progress": "",
 }
 """The events relayed, with the verb of their progress message ("" = the event's own message)."""
+_PROGRESS_ATTRS = ("_progress_token", "progress_token", "_on_progress")
+
+
+def needs_relay(ctx: ServerRequestContext[Any, Any], log_levels: LogLevels, connection: str | None) -> bool:
+    """Whether anything of this call's run could reach its caller: a progress token, or logs the
+    caller asked for (`connection` is the legacy connection key, None for a 2026 request)."""
+    if progress_token_from_params(ctx.params) is not None or _progress_asked(ctx):
+        return True
+    if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        return (ctx.meta or {}).get(LOG_LEVEL_META_KEY) is not None  # type: ignore[call-overload]
+    return log_levels.wants(connection)
+
+
+def _progress_asked(ctx: ServerRequestContext[Any, Any]) -> bool:
+    """Whether the request's dispatch context holds a way to report progress. The SDK keeps the
+    token off `ctx.params` (JSON-RPC: `_progress_token`; a 2026 HTTP exchange: `progress_token`)
+    and the in-process dispatcher holds the caller's callback (`_on_progress`), each maybe
+    wrapped by the 2026 path's context (`_inner`); none is public, so a context that has none of
+    these (an SDK change, another dispatcher) counts as asking: a relay too many costs time, one
+    too few loses notifications."""
+    outbound = getattr(ctx.session, "_request_outbound", None)
+    for _ in range(4):  # the 2026 path wraps the dispatcher's context (`_inner`)
+        outbound = getattr(outbound, "_inner", outbound)
+    known = [attr for attr in _PROGRESS_ATTRS if hasattr(outbound, attr)]
+    return not known or any(getattr(outbound, attr) is not None for attr in known)
 
 
 class EventRelay:

@@ -55,7 +55,7 @@ from hub.mcp.legacy_sessions import DEFAULT_MAX_SESSIONS, LegacySessions, legacy
 from hub.mcp.prompts import HubPrompts
 from hub.mcp.resource_updates import ResourceUpdates
 from hub.mcp.resources import HubResources
-from hub.mcp.progress import EventRelay, relay_progress
+from hub.mcp.progress import EventRelay, needs_relay, relay_progress
 from hub.mcp.step_logs import LogLevels
 from hub.mcp.tools import (
     caller_scopes,
@@ -254,6 +254,19 @@ class HubMcpServer:
             return
         self.sessions.remember(key, ctx.session)
 
+    def wants_post_streams(self, key: str | None) -> bool:
+        """Whether a legacy session's request POSTs may carry more than their response: it asked
+        for logs, or its client can be asked questions (elicitation, sampling: pushed requests
+        ride the call's stream), or it is not known yet. `hub.http.quiet_posts` answers the other
+        sessions' quiet POSTs as JSON."""
+        if self.log_levels.wants(key):
+            return True
+        session = self.sessions.get(key)
+        capabilities = getattr(session, "client_capabilities", None) if session is not None else None
+        if capabilities is None:
+            return True
+        return capabilities.elicitation is not None or capabilities.sampling is not None
+
     def forget_session(self, key: str) -> None:
         """Drop a legacy connection (e.g. its HTTP session was deleted or expired) and what the hub
         kept for it (its log level, its subscriptions: `LegacySessions.on_drop`)."""
@@ -342,8 +355,9 @@ class HubMcpServer:
         goes on; time a 2025 client spends answering a question does not count). If the client
         cancels, the execution is cancelled and recorded as such before the cancellation goes on."""
         who = current_caller()
+        connection = legacy_session_key(ctx)
         relay = parked.relay if parked else EventRelay()
-        receive = relay.attach()
+        receive = relay.attach() if needs_relay(ctx, self.log_levels, connection) else None
         if parked is None:
             with anyio.CancelScope(shield=True):  # a cancel now would orphan a created execution
                 handle = await self.hub.engine.start(
@@ -353,20 +367,23 @@ class HubMcpServer:
         else:
             handle = parked.handle
         asked = asyncio.ensure_future(caller.asked()) if isinstance(caller, RoundCaller) else None
+        waits = [handle.task, *([asked] if asked else [])]
         try:
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(relay_progress, ctx, receive, handle.execution_id, self.log_levels,
-                                 legacy_session_key(ctx))
+            if receive is None:  # nothing of the run can reach this caller: no relay
                 try:
-                    waits = [handle.task, *([asked] if asked else [])]
-                    while not (await asyncio.wait(waits, timeout=self.call_timeout,
-                                                  return_when=asyncio.FIRST_COMPLETED))[0]:
-                        if not caller.answering:
-                            break
+                    await self._wait_for_run(waits, caller)
                 finally:
-                    relay.detach()  # the relay sends what is queued, then ends
                     if asked is not None:
                         asked.cancel()
+            else:
+                async with anyio.create_task_group() as tasks:
+                    tasks.start_soon(relay_progress, ctx, receive, handle.execution_id, self.log_levels, connection)
+                    try:
+                        await self._wait_for_run(waits, caller)
+                    finally:
+                        relay.detach()  # the relay sends what is queued, then ends
+                        if asked is not None:
+                            asked.cancel()
         except anyio.get_cancelled_exc_class():
             with anyio.CancelScope(shield=True):
                 await self._cancel_and_record(handle)
@@ -380,6 +397,13 @@ class HubMcpServer:
         envelope = await self.hub.engine.snapshot(handle.execution_id)
         assert envelope is not None  # created durably by start()
         return envelope_result(envelope, wait=self.call_timeout, link=self.execution_links)
+
+    async def _wait_for_run(self, waits: list[asyncio.Future[Any]], caller: PushCaller | RoundCaller) -> None:
+        """Until the run ends, asks something (`waits`), or the call timeout passes while the
+        client is not answering a question."""
+        while not (await asyncio.wait(waits, timeout=self.call_timeout, return_when=asyncio.FIRST_COMPLETED))[0]:
+            if not caller.answering:
+                break
 
     async def _cancel_and_record(self, handle: RunHandle) -> None:
         await self.hub.engine.cancel(handle.execution_id)

@@ -67,6 +67,10 @@ class LogLevels:
     def __len__(self) -> int:
         return len(self._levels)
 
+    def wants(self, connection: str | None) -> bool:
+        """Whether this legacy connection asked for logs at all (None, a 2026-era request: no)."""
+        return connection is not None and connection in self._levels
+
     def allows(self, connection: str | None, level: types.LoggingLevel) -> bool:
         """Whether a message at `level` goes to this connection: not before it set a level. None
         (a 2026-era or stateless request) leaves the decision to the SDK's per-request opt-in."""
