@@ -63,6 +63,12 @@ class EngineSettings:
     hub for their caller (the troubleshoot playbook reaches it through its dispatcher)."""
 
 
+def _report_create_failure(created: asyncio.Future[None]) -> None:
+    """Log a record that could not be written (the run's final write then fails too)."""
+    if not created.cancelled() and created.exception() is not None:
+        log.error("could not record a new execution", exc_info=created.exception())
+
+
 class Engine(Admission, RemoteExecutions):
     def __init__(
         self,
@@ -144,8 +150,8 @@ class Engine(Admission, RemoteExecutions):
         caller_scopes: frozenset[str] | None = None,
         caller: CallerChannel | None = None,
     ) -> RunHandle:
-        """Create the execution (durable on return) and start it; failures before the first step
-        finish it at once, so the handle's task is then already done. `started_by` and
+        """Create the execution and start it (`handle.durable()` waits for its record); failures
+        before the first step finish it at once, so the handle's task is then already done. `started_by` and
         `caller_scopes` are the caller's token subject and scopes; sub-runs inherit their parent's.
         `caller` is the MCP client to ask (`hub.contract.caller`); a run it cannot serve (a step
         needs a capability it lacks) is refused with CLIENT_CAPABILITY_MISSING. A run published to
@@ -195,18 +201,21 @@ class Engine(Admission, RemoteExecutions):
             return await self._start_remote(record, state, started, listener)
         if parent is None:  # the slot is taken before any await, so the limit holds under a burst
             self._top_level.add(execution_id)
-        try:
-            await self.store.create(record)
-        except BaseException:
-            self._top_level.discard(execution_id)
-            raise
+        # The record's write is queued, not awaited: the run starts at once and the record, its
+        # events and its final write usually share a transaction. The store's queue is FIFO and
+        # the create task runs before the execution's (asyncio runs ready tasks in order), so the
+        # record is written before any event; the answer waits for `finish`, which commits after
+        # it, so nothing acknowledged is lost. Who hands out the id before the end awaits
+        # `handle.durable()`.
+        created = asyncio.ensure_future(self.store.create(record))
+        created.add_done_callback(_report_create_failure)
         if listener is not None:
             self._listeners[execution_id] = listener
         task = asyncio.create_task(self._execute(record, state, started), name=f"execution:{execution_id}")
         self._running[execution_id] = task
         task.add_done_callback(lambda _t: self._forget(execution_id))
         self._cancel_watch.ensure()
-        return RunHandle(execution_id, task)
+        return RunHandle(execution_id, task, created)
 
     async def _execute(self, record: ExecutionRecord, state: ExecutionState, started: float) -> Envelope:
         entry = state.entry

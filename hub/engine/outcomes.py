@@ -18,10 +18,17 @@ from hub.contract.secrets import Redactor
 
 @dataclass
 class RunHandle:
-    """A started execution: its id, and the task that ends with its envelope."""
+    """A started execution: its id, the task that ends with its envelope, and the write of its
+    record (None: already durable)."""
 
     execution_id: str
     task: asyncio.Future[Envelope]
+    created: asyncio.Future[None] | None = None
+
+    async def durable(self) -> None:
+        """Wait until the execution's record is committed (before telling anyone its id)."""
+        if self.created is not None:
+            await asyncio.shield(self.created)
 
 def status_for(error: ErrorInfo) -> ExecutionStatus:
     if error.kind == "agent.cancelled":

@@ -317,8 +317,9 @@ class RestApi:
         if handle.task.done():
             envelope = handle.task.result()
         else:
+            await handle.durable()
             envelope = await self.hub.engine.snapshot(handle.execution_id)
-            assert envelope is not None  # created durably by start()
+            assert envelope is not None  # durable above
         return self._envelope_response(request, envelope)
 
     async def list_executions(self, request: Request) -> Response:

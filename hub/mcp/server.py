@@ -390,12 +390,13 @@ class HubMcpServer:
             raise
         if handle.task.done():
             return envelope_result(handle.task.result(), link=self.execution_links)
+        await handle.durable()
         if isinstance(caller, RoundCaller) and caller.questions():
             token = self.rounds.park(ParkedRun(handle, caller, relay, entry.name, who.subject))
             return types.InputRequiredResult(input_requests=caller.questions(), request_state=token,
                                              _meta={EXECUTION_META: handle.execution_id})
         envelope = await self.hub.engine.snapshot(handle.execution_id)
-        assert envelope is not None  # created durably by start()
+        assert envelope is not None  # durable above
         return envelope_result(envelope, wait=self.call_timeout, link=self.execution_links)
 
     async def _wait_for_run(self, waits: list[asyncio.Future[Any]], caller: PushCaller | RoundCaller) -> None:

@@ -263,3 +263,29 @@ def test_paginate_filters_while_paging_with_precomputed_keys():
     page, cursor = paginate(items, str, cursor, 2, keys=items, visible=even)
     assert page == ["t08"] and cursor is None  # nothing visible after t08: no further page
     assert paginate(items, str, None, 5, visible=lambda _: False) == ([], None)
+
+
+async def test_a_call_that_asks_for_nothing_runs_without_a_relay(hub, write_playbook, monkeypatch):
+    """No progress callback and no logs asked for: nothing could reach the caller, so no relay
+    task runs (`hub.mcp.progress_relay.needs_relay`); with a callback, one does."""
+    import hub.mcp.server as server_module
+
+    write_playbook("echo", ECHO)
+    relays: list[str] = []
+    real = server_module.relay_progress
+
+    async def counted(ctx, events, root_id, *rest):
+        relays.append(root_id)
+        await real(ctx, events, root_id, *rest)
+
+    monkeypatch.setattr(server_module, "relay_progress", counted)
+    seen: list[str | None] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append(message)
+
+    async with serving(hub) as (server, _), Client(server.server) as client:
+        quiet = await client.call_tool("echo", {"text": "hi"})
+        assert quiet.structured_content["data"] == {"text": "hi", "length": 2} and relays == []
+        await client.call_tool("echo", {"text": "hi"}, progress_callback=on_progress)
+    assert len(relays) == 1 and seen == ["step echo started", "step echo finished"]
