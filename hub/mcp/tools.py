@@ -172,11 +172,12 @@ def _has_ref(schema: Any) -> bool:
 
 
 def envelope_schema(output: dict[str, Any] | None = None, *, name: str = "data") -> dict[str, Any]:
-    """The JSON Schema of the agent envelope; `data` typed by `output` when the run succeeded.
+    """The full JSON Schema of the agent envelope; `data` typed by `output` when the run succeeded.
 
     `data` is only checked when `status` is "ok" (a running or failed run has none). An output
     schema using `$ref` is embedded as its own resource (`$id`), so its internal references still
-    resolve; one without is inlined.
+    resolve; one without is inlined. The hub tools list this one; playbook tools list the compact
+    `tool_output_schema`.
     """
     schema: dict[str, Any] = {
         "$schema": DIALECT,
@@ -194,16 +195,41 @@ def envelope_schema(output: dict[str, Any] | None = None, *, name: str = "data")
         "required": ["status", "framework", "execution_id", "duration"],
         "allOf": [{"if": {"properties": {"status": {"const": "error"}}}, "then": {"required": ["error"]}}],
     }
-    if output is not None:
-        data = copy.deepcopy(output)
-        data.pop("$schema", None)
-        if _has_ref(data):
-            data.setdefault("$id", _DATA_ID.format(name=name))
-            schema["$defs"] = {"data": data}
-            data = {"$ref": data["$id"]}
-        schema["allOf"].append({"if": {"properties": {"status": {"const": "ok"}}},
-                                "then": {"properties": {"data": data}}})
+    _type_data(schema, output, name)
     return schema
+
+
+def tool_output_schema(output: dict[str, Any] | None = None, *, name: str = "data") -> dict[str, Any]:
+    """The `outputSchema` a playbook tool lists: the envelope in its compact form.
+
+    Every tool carrying the full envelope schema (1.2 KB) made a tools/list page 8x the size of a
+    bare server's. This form keeps what a client's validation and a model's reading need (an
+    object with `status` and `execution_id`, `data` typed by the playbook's `output:` when the
+    run succeeded) and leaves the rest to the server's instructions and the README's envelope
+    section (the hub tools' schemas carry the full one); every
+    envelope the full schema accepts, this one accepts too (the tests hold both to that).
+    """
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {"status": {"enum": ["ok", "error", "running"]}, "execution_id": {"type": "string"}},
+        "required": ["status", "execution_id"],
+    }
+    _type_data(schema, output, name)
+    return schema
+
+
+def _type_data(schema: dict[str, Any], output: dict[str, Any] | None, name: str) -> None:
+    """Add "when status is ok, `data` follows `output`" to an envelope schema (in place)."""
+    if output is None:
+        return
+    data = copy.deepcopy(output)
+    data.pop("$schema", None)
+    if _has_ref(data):
+        data.setdefault("$id", _DATA_ID.format(name=name))
+        schema["$defs"] = {"data": data}
+        data = {"$ref": data["$id"]}
+    schema.setdefault("allOf", []).append({"if": {"properties": {"status": {"const": "ok"}}},
+                                           "then": {"properties": {"data": data}}})
 
 
 def default_description(entry: CatalogEntry) -> str:
@@ -235,7 +261,7 @@ def tool_for_entry(entry: CatalogEntry) -> types.Tool:
         title=meta.title or (annotations.title if annotations else None),
         description=meta.description or default_description(entry),
         input_schema=entry.input_schema,
-        output_schema=envelope_schema(entry.output_schema, name=entry.name),
+        output_schema=tool_output_schema(entry.output_schema, name=entry.name),
         annotations=annotations,
     )
 

@@ -4,6 +4,7 @@ filtering, schemas, paging, sub-run progress, and the catalog watcher."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import contextlib
 from collections.abc import AsyncIterator
@@ -21,7 +22,7 @@ from mcp_support import ECHO
 
 from catalog.watch import EventWatcher, PollingWatcher, changed_files, fingerprint
 from hub.mcp.server import HubMcpServer
-from hub.mcp.tools import decode_cursor, encode_cursor, envelope_schema, paginate
+from hub.mcp.tools import decode_cursor, encode_cursor, envelope_schema, paginate, tool_output_schema
 
 GUARDED = """
 apiVersion: agenthub/v1
@@ -138,6 +139,26 @@ def test_envelope_schema_types_data_only_on_success():
     assert not schema.is_valid({**base, "status": "error", "data": None})  # error needs `error`
     error = {"kind": "agent.execution", "code": "PYTHON_ERROR", "message": "boom", "retryable": False}
     assert schema.is_valid({**base, "status": "error", "data": None, "error": error})
+
+
+def test_the_compact_tool_schema_accepts_every_envelope_the_full_one_does():
+    from jsonschema import Draft202012Validator
+
+    output = {"type": "object", "required": ["x"]}
+    full, compact = (Draft202012Validator(make(output)) for make in (envelope_schema, tool_output_schema))
+    base = {"framework": "noetl", "entrypoint": "p", "execution_id": "e", "duration": 0.1}
+    error = {"kind": "agent.execution", "code": "PYTHON_ERROR", "message": "boom", "retryable": False}
+    envelopes = [
+        {**base, "status": "ok", "data": {"x": 1}},
+        {**base, "status": "running", "data": None},
+        {**base, "status": "error", "data": None, "error": error},
+        {**base, "status": "error", "data": None, "error": {**error, "diagnosis": {"category": "unknown"}}},
+    ]
+    for envelope in envelopes:
+        assert full.is_valid(envelope) and compact.is_valid(envelope)
+    assert not compact.is_valid({**base, "status": "ok", "data": {}})  # data still typed on success
+    assert not compact.is_valid({**base, "status": "done"}) and not compact.is_valid({"status": "ok"})
+    assert len(json.dumps(tool_output_schema(), separators=(",", ":"))) < 200
 
 
 def test_cursors_are_opaque_and_keyset():
