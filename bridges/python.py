@@ -60,11 +60,13 @@ class PythonKind:
     def __init__(self) -> None:
         self._functions: dict[str, tuple[Callable[..., Any], inspect.Signature | None]] = {}
         self._modules: dict[str, CodeType] = {}
+        self._module_form: dict[str, bool] = {}
+        """Whether inline code sets `result` (NoETL's module form), by code: parsed once."""
 
     async def run(self, call: StepCall) -> Any:
         config = call.config
         assert isinstance(config, PythonConfig)
-        if config.code is not None and (config.input or config.args or config.libs or sets_result(config.code)):
+        if config.code is not None and (config.input or config.args or config.libs or self._sets_result(config.code)):
             return await self._run_module(config, call)
         fn, signature = await self._resolve(config)
         _check_signature(fn, signature, call.input)
@@ -75,6 +77,12 @@ class PythonKind:
         except Exception as exc:
             raise _python_error(exc) from None
         return result
+
+    def _sets_result(self, code: str) -> bool:
+        found = self._module_form.get(code)
+        if found is None:
+            found = self._module_form[code] = sets_result(code)
+        return found
 
     async def _run_module(self, config: PythonConfig, call: StepCall) -> Any:
         code = self._modules.get(str(config.code))

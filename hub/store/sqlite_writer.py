@@ -4,6 +4,10 @@ commits what is queued (up to `batch_max` items) in one transaction.
 Events cost no wait on the engine's hot path (`put`); a write someone awaits (`submit`) resolves
 its future once committed, after every item queued before it. A write that fails alone is rolled
 back to its savepoint alone; a failed event is reported by the next barrier (`flush`).
+
+Events put on an event loop are handed to the thread together, once per loop iteration (a short
+run's events go as one item, not one wake-up of the thread each); `submit` hands over what is
+held first, and a put from another thread does too, so the queue keeps the order of the calls.
 """
 
 from __future__ import annotations
@@ -92,6 +96,11 @@ class Tx:
         self.conn.execute("RELEASE op")
 
 
+def _items(got: Any) -> list[Any]:
+    """What one queue entry holds: a list of held events, or one item."""
+    return got if isinstance(got, list) else [got]
+
+
 def _describe(item: _Item) -> str:
     if isinstance(item, EventRecord):
         return f"event {text_of(item.type)!r} of execution {item.execution_id}"
@@ -123,17 +132,42 @@ class BatchWriter:
         self.stats = stats
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lost: BaseException | None = None  # an event write failed; the next barrier raises it
+        self._held: list[EventRecord] = []  # put on a loop, handed over at the end of its iteration
+        self._held_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=f"agenthub-store:{name}", daemon=True)
         self._thread.start()
 
     def put(self, event: EventRecord) -> None:
-        self._queue.put(event)
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        with self._held_lock:
+            if loop is None:  # another thread: behind what a loop holds, in order
+                self._hand_over_locked()
+                self._queue.put(event)
+                return
+            self._held.append(event)
+            if len(self._held) == 1:
+                loop.call_soon(self.hand_over)
+
+    def hand_over(self) -> None:
+        """Queue the events held so far, as one item."""
+        with self._held_lock:
+            self._hand_over_locked()
+
+    def _hand_over_locked(self) -> None:
+        if self._held:
+            self._queue.put(self._held)
+            self._held = []
 
     def submit(self, fn: Callable[[Tx], Any] | None, name: str = "flush") -> asyncio.Future[Any]:
         """Queue a write (None: a barrier) behind everything queued so far; the future (of the
         running loop) resolves when it is committed."""
         op = _Op(fn, name, asyncio.get_running_loop().create_future())
-        self._queue.put(op)
+        with self._held_lock:
+            self._hand_over_locked()
+            self._queue.put(op)
         return op.future
 
     def stop(self) -> asyncio.Future[Any]:
@@ -149,10 +183,10 @@ class BatchWriter:
         conn = self._conn
         try:
             while True:
-                batch = [self._queue.get()]
+                batch = _items(self._queue.get())
                 while len(batch) < self._batch_max and batch[-1] is not _STOP:
                     try:
-                        batch.append(self._queue.get_nowait())
+                        batch += _items(self._queue.get_nowait())
                     except queue.Empty:
                         break
                 stop = batch[-1] is _STOP
