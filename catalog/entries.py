@@ -9,10 +9,9 @@ import functools
 from dataclasses import dataclass
 from typing import Any, ClassVar, Union
 
-from jsonschema import Draft202012Validator
-
 from catalog.mcp_servers import McpServer
 from catalog.model import Playbook
+from catalog.plain_schema import QuickValidator
 from catalog.prompts import Prompt
 from catalog.resources import Resource
 from catalog.schema import compile_validator
@@ -62,12 +61,12 @@ class CatalogEntry:
         return self.playbook.metadata.expose
 
     @functools.cached_property
-    def input_validator(self) -> Draft202012Validator:
+    def input_validator(self) -> QuickValidator:
         """Built on first use and kept with the entry (validators are not cheap to build)."""
         return compile_validator(self.input_schema)
 
     @functools.cached_property
-    def output_validator(self) -> Draft202012Validator | None:
+    def output_validator(self) -> QuickValidator | None:
         return None if self.output_schema is None else compile_validator(self.output_schema)
 
 

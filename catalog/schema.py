@@ -19,6 +19,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
+from catalog.plain_schema import QuickValidator
+
 from catalog.model import InputParam, Playbook
 from catalog.problems import Location, format_field
 
@@ -277,9 +279,10 @@ def _describe(error: ValidationError, noun: str) -> list[tuple[Location, str]]:
     return [(path, message if len(message) <= 300 else message[:297] + "...")]
 
 
-def compile_validator(schema: Mapping[str, Any]) -> Draft202012Validator:
-    """A validator for `schema` (with format checks); build it once per schema, it is not cheap."""
-    return Draft202012Validator(schema, format_checker=FormatChecker())
+def compile_validator(schema: Mapping[str, Any]) -> QuickValidator:
+    """A validator for `schema` (with format checks, and the quick path of `catalog.plain_schema`);
+    build it once per schema, it is not cheap."""
+    return QuickValidator(Draft202012Validator(schema, format_checker=FormatChecker()))
 
 
 def schema_violations(
@@ -287,7 +290,7 @@ def schema_violations(
     instance: Any,
     *,
     noun: str = "argument",
-    validator: Draft202012Validator | None = None,
+    validator: QuickValidator | None = None,
 ) -> list[tuple[Location, str]]:
     """Every way `instance` breaks `schema`, as (location inside the instance, message).
 
@@ -305,7 +308,7 @@ def schema_violations(
 
 
 def validate_arguments(
-    schema: Mapping[str, Any], arguments: Any, *, validator: Draft202012Validator | None = None
+    schema: Mapping[str, Any], arguments: Any, *, validator: QuickValidator | None = None
 ) -> list[tuple[str, str]]:
     """Every way `arguments` breaks `schema`, as (path like `input.user.age`, message) sorted by
     path; [] when valid. Messages name unknown and missing keys and never echo a secret value."""
