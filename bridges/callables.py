@@ -171,6 +171,8 @@ def _dunder_call(fn: Callable[..., Any]) -> Any:
 async def call(fn: Callable[..., Any], args: tuple[Any, ...] = (), kwargs: Mapping[str, Any] | None = None) -> Any:
     """Call `fn` from the event loop, sync ones in a worker thread; generators drained to lists."""
     kwargs = dict(kwargs or {})
+    if inspect.iscoroutinefunction(fn):  # the common case, without looking up `__call__`
+        return await settle(await fn(*args, **kwargs))
     if is_async_generator(fn):
         return [item async for item in fn(*args, **kwargs)]
     if is_async(fn):
