@@ -5,9 +5,10 @@ Events cost no wait on the engine's hot path (`put`); a write someone awaits (`s
 its future once committed, after every item queued before it. A write that fails alone is rolled
 back to its savepoint alone; a failed event is reported by the next barrier (`flush`).
 
-Events put on an event loop are handed to the thread together, once per loop iteration (a short
-run's events go as one item, not one wake-up of the thread each); `submit` hands over what is
-held first, and a put from another thread does too, so the queue keeps the order of the calls.
+Writes queued on an event loop (events and awaited writes alike) are handed to the thread
+together, once per loop iteration: a short run's record, events and final write go as one or two
+items, one wake-up of the thread and one transaction, not one each. A put from another thread
+hands over what is held first, so the queue keeps the order of the calls.
 """
 
 from __future__ import annotations
@@ -132,8 +133,9 @@ class BatchWriter:
         self.stats = stats
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lost: BaseException | None = None  # an event write failed; the next barrier raises it
-        self._held: list[EventRecord] = []  # put on a loop, handed over at the end of its iteration
+        self._held: list[_Item] = []  # queued on a loop, handed over at the end of its iteration
         self._held_lock = threading.Lock()
+        self._hand_over_on: asyncio.AbstractEventLoop | None = None  # where a hand-over is due
         self._thread = threading.Thread(target=self._run, name=f"agenthub-store:{name}", daemon=True)
         self._thread.start()
 
@@ -147,16 +149,22 @@ class BatchWriter:
                 self._hand_over_locked()
                 self._queue.put(event)
                 return
-            self._held.append(event)
-            if len(self._held) == 1:
+        self._hold(event, loop)
+
+    def _hold(self, item: _Item, loop: asyncio.AbstractEventLoop) -> None:
+        with self._held_lock:
+            self._held.append(item)
+            if self._hand_over_on is not loop:  # (again on another loop: one may close first)
+                self._hand_over_on = loop
                 loop.call_soon(self.hand_over)
 
     def hand_over(self) -> None:
-        """Queue the events held so far, as one item."""
+        """Queue what is held so far, as one item."""
         with self._held_lock:
             self._hand_over_locked()
 
     def _hand_over_locked(self) -> None:
+        self._hand_over_on = None
         if self._held:
             self._queue.put(self._held)
             self._held = []
@@ -164,15 +172,15 @@ class BatchWriter:
     def submit(self, fn: Callable[[Tx], Any] | None, name: str = "flush") -> asyncio.Future[Any]:
         """Queue a write (None: a barrier) behind everything queued so far; the future (of the
         running loop) resolves when it is committed."""
-        op = _Op(fn, name, asyncio.get_running_loop().create_future())
-        with self._held_lock:
-            self._hand_over_locked()
-            self._queue.put(op)
+        loop = asyncio.get_running_loop()
+        op = _Op(fn, name, loop.create_future())
+        self._hold(op, loop)
         return op.future
 
     def stop(self) -> asyncio.Future[Any]:
         """A last barrier, then the thread ends (and closes the connection)."""
         barrier = self.submit(None)
+        self.hand_over()
         self._queue.put(_STOP)
         return barrier
 

@@ -117,3 +117,37 @@ async def test_a_schema_1_database_is_migrated_and_keeps_its_rows(tmp_path: Path
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
     finally:
         conn.close()
+
+
+def test_writes_a_loop_held_reach_the_file_whatever_loop_comes_next(tmp_path: Path) -> None:
+    """Writes queued on a loop are handed to the writer thread at the end of the loop's iteration
+    (one transaction for a short run); one held by a loop that closed before that goes with the
+    next loop's writes, and a thread without a loop appends behind them, in order."""
+    import asyncio
+    import threading
+
+    store = SqliteEventStore(tmp_path / "held.db")
+    run_id = ExecutionIds().new()
+    types = ["step.started", "step.progress", "step.finished", "step.progress"]
+
+    async def first() -> None:
+        await store.open()
+        await store.create(ExecutionRecord(id=run_id, playbook_path="p", status="running", created_at=time.time()))
+        store.append(EventRecord(execution_id=run_id, type=types[0], at=time.time()))
+        # the loop ends here, maybe before its hand-over runs
+
+    async def second() -> list[str]:
+        worker = threading.Thread(target=store.append, args=(EventRecord(
+            execution_id=run_id, type=types[1], at=time.time()),))
+        worker.start()
+        worker.join()
+        store.append(EventRecord(execution_id=run_id, type=types[2], at=time.time()))
+        await store.flush()
+        store.append(EventRecord(execution_id=run_id, type=types[3], at=time.time()))
+        await store.flush()
+        found = [(e.seq, e.type) for e in await store.events(run_id)]
+        await store.close()
+        return found
+
+    asyncio.run(first())
+    assert asyncio.run(asyncio.wait_for(second(), 30)) == list(enumerate(types, 1))
