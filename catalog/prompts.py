@@ -7,7 +7,8 @@ client asks for the prompt: the client's values are data, never code. A message'
 text (a plain string is short for `{type: text, text: ...}`), or an MCP content block: `image`
 or `audio` (`data` base64, `mimeType`), `resource` (an embedded `{uri, mimeType, text|blob}`),
 `resource_link`. An argument's `enum` and `examples` are what `completion/complete` suggests for
-it; `values_from: playbooks` suggests the catalog's paths.
+it; `values_from: playbooks` suggests the catalog's paths. An argument with `ask: <question>` that
+the client left out is asked of the client's user (elicitation) when the client can elicit.
 
 ```yaml
 apiVersion: agenthub/v1
@@ -67,6 +68,11 @@ class PromptArgument(Strict):
     examples: list[str] | None = Field(default=None, description="Offered as completions; any value is accepted.")
     values_from: Literal["playbooks"] | None = Field(
         default=None, description="Complete from the catalog: `playbooks` (catalog paths)."
+    )
+    ask: str | None = Field(
+        default=None,
+        description="When the client leaves this argument out and can elicit, ask its user this "
+        "question (a form with one text field) instead of refusing the request.",
     )
 
     @model_validator(mode="before")

@@ -82,7 +82,7 @@ def era(request: pytest.FixtureRequest) -> str:
 async def test_catalog_prompts_are_listed_rendered_and_completed(served: Served, era: str):
     async with Client(served.mcp_url, mode=era) as client:
         assert client.server_capabilities.prompts is not None
-        prompts = (await client.list_prompts()).prompts
+        prompts = [p for p in (await client.list_prompts()).prompts if p.name == "review"]
         assert [(p.name, p.title, p.description) for p in prompts] == [("review", "Review a playbook", "Asks for a review.")]
         assert [(a.name, a.required) for a in prompts[0].arguments] == [("path", True), ("tone", False), ("focus", False)]
 
@@ -173,3 +173,45 @@ async def test_a_2026_listener_is_told_when_a_run_it_watches_changes(served: Ser
                         break
         report = (await client.read_resource(execution)).contents[0].text
         assert "succeeded" in report
+
+
+ASKING = """
+    apiVersion: agenthub/v1
+    kind: Prompt
+    metadata: {name: incident, description: Opens an incident review.}
+    arguments:
+      service: {description: Which service, enum: [billing, search]}
+      summary: {description: One line, ask: What happened?}
+    messages:
+      - {role: user, content: "Incident on {{ service }}: {{ summary }}"}
+"""
+
+
+@pytest.mark.parametrize("era", ["legacy", "auto"])
+async def test_a_prompt_asks_the_user_for_an_argument_the_client_left_out(served: Served, era: str):
+    (served.catalog / "incident.yaml").write_text(textwrap.dedent(ASKING).lstrip(), encoding="utf-8")
+    asked: list[types.ElicitRequestParams] = []
+    answer = {"action": "accept"}
+
+    async def elicit(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params)
+        if answer["action"] != "accept":
+            return types.ElicitResult(action="decline")
+        return types.ElicitResult(action="accept", content={"summary": "card payments time out"})
+
+    async with Client(served.mcp_url, mode=era, elicitation_callback=elicit) as client:
+        with anyio.fail_after(30):  # the watcher picks the new file up within a second
+            while "incident" not in {p.name for p in (await client.list_prompts()).prompts}:
+                await anyio.sleep(0.2)
+        got = await client.get_prompt("incident", {"service": "billing"})
+        assert got.messages[0].content.text == "Incident on billing: card payments time out"
+        assert len(asked) == 1 and asked[0].message == "What happened?"
+        assert asked[0].requested_schema["required"] == ["summary"]
+        given = await client.get_prompt("incident", {"service": "search", "summary": "index lag"})
+        assert given.messages[0].content.text == "Incident on search: index lag" and len(asked) == 1
+        answer["action"] = "decline"
+        with pytest.raises(MCPError, match="'summary' was not given"):
+            await client.get_prompt("incident", {"service": "billing"})
+    async with Client(served.mcp_url, mode=era) as client:  # no elicitation: nobody to ask
+        with pytest.raises(MCPError, match="missing required argument 'summary'"):
+            await client.get_prompt("incident", {"service": "billing"})
