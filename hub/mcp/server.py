@@ -295,7 +295,8 @@ class HubMcpServer:
         generation = self.hub.catalog.generation
         if self._listing is None or self._listing.generation != generation:
             pairs: list[tuple[types.Tool, CatalogEntry | None]] = [(t, None) for t in HUB_TOOLS]
-            pairs += [(tool_for_entry(e), e) for e in self.hub.catalog.entries() if e.expose]
+            needs = self.hub.kinds.client_capabilities
+            pairs += [(tool_for_entry(e, needs(e.playbook)), e) for e in self.hub.catalog.entries() if e.expose]
             pairs.sort(key=lambda pair: pair[0].name)
             self._listing = _Listing(
                 generation, pairs, {tool.name: (tool, e) for tool, e in pairs},

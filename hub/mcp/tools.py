@@ -250,8 +250,13 @@ def default_description(entry: CatalogEntry) -> str:
     return f"Runs the playbook {entry.path}.{summary}"
 
 
-def tool_for_entry(entry: CatalogEntry) -> types.Tool:
-    """The MCP tool of one exposed playbook."""
+NEEDS_META = "agenthub/client_capabilities"
+"""The `_meta` key of a tool listing the client capabilities its playbook needs (elicitation,
+sampling, roots), so a client can tell before calling that it will be asked."""
+
+
+def tool_for_entry(entry: CatalogEntry, needs: frozenset[str] = frozenset()) -> types.Tool:
+    """The MCP tool of one exposed playbook; `needs`: the client capabilities its steps need."""
     meta = entry.playbook.metadata
     annotations = None
     if meta.annotations is not None:
@@ -263,6 +268,7 @@ def tool_for_entry(entry: CatalogEntry) -> types.Tool:
         input_schema=entry.input_schema,
         output_schema=tool_output_schema(entry.output_schema, name=entry.name),
         annotations=annotations,
+        _meta={NEEDS_META: sorted(needs)} if needs else None,
     )
 
 

@@ -337,6 +337,10 @@ async def test_a_slow_user_does_not_turn_the_call_into_running(connect):
 
 async def test_a_client_without_the_capability_is_refused_before_anything_runs(connect, era):
     async with connect(None) as client:
+        listed = {t.name: t for t in (await client.list_tools(cache_mode="refresh")).tools}
+        assert listed["summarize"].meta == {"agenthub/client_capabilities": ["sampling"]}  # known before calling
+        assert listed["at_once"].meta == {"agenthub/client_capabilities": ["elicitation", "roots"]}
+        assert listed["region"].meta is None  # its question may go unasked
         if era == "auto":
             with pytest.raises(MCPError) as refused:
                 await client.call_tool("summarize", {"text": "x"})
