@@ -25,10 +25,11 @@ import logging
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
+from catalog.discovery import matching
 from catalog.files import DEFAULT_MAX_FILE_BYTES, UnreadableFile, read_catalog_file
 from catalog.entries import CatalogEntry, McpServerEntry, NamedEntry, PromptEntry, ResourceEntry
 from catalog.loader import ToolKindSpec, check_document, check_playbook
@@ -365,33 +366,9 @@ class Catalog:
         tags: Sequence[str] = (),
         text: str | None = None,
     ) -> list[CatalogEntry]:
-        """Entries matching every given filter (case-insensitive), sorted by path.
-
-        `capabilities_any`: at least one of them; `capabilities_all` and `tags`: all of them;
-        `text`: every word appears in the name, path, title, description, capabilities or tags.
-        """
-        def lowered(values: Iterable[str]) -> set[str]:
-            return {v.casefold() for v in values}
-
-        words = text.casefold().split() if text else []
-        found = []
-        for entry in self._current.values():
-            caps = lowered(entry.capabilities)
-            if kind is not None and entry.kind.casefold() != kind.casefold():
-                continue
-            if agent is not None and entry.agent != agent:
-                continue
-            if capabilities_any and not caps & lowered(capabilities_any):
-                continue
-            if not lowered(capabilities_all) <= caps or not lowered(tags) <= lowered(entry.tags):
-                continue
-            if words:
-                haystack = "\n".join([entry.name, entry.path, entry.title or "", entry.description or "",
-                                      *entry.capabilities, *entry.tags]).casefold()
-                if not all(word in haystack for word in words):
-                    continue
-            found.append(entry)
-        return found
+        """Entries matching every given filter, sorted by path (`catalog.discovery.matching`)."""
+        return matching(self._current.values(), kind=kind, agent=agent, capabilities_any=capabilities_any,
+                        capabilities_all=capabilities_all, tags=tags, text=text)
 
 
 def _renamed_if_shared(entry: CatalogEntry, names: Mapping[str, CatalogEntry]) -> CatalogEntry:

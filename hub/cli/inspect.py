@@ -90,12 +90,17 @@ async def _validate(config: HubConfig, *, as_json: bool) -> int:
         return [{"file": p.file, "line": p.line, "column": p.column, "field": p.field, "message": p.message}
                 for p in found]
 
+    documents = [*catalog.mcp_servers(), *catalog.prompts(), *catalog.resources()]
     if as_json:
         print(json.dumps({"ok": [_entry_summary(e) for e in entries], "problems": placed(problems),
-                          "warnings": placed(warnings)}, indent=2))
+                          "warnings": placed(warnings),
+                          "documents": [{"kind": d.kind, "name": d.name, "file": d.file} for d in documents]},
+                         indent=2))
     else:
         for entry in entries:
             print(f"ok       {entry.path}  ({entry.file})")
+        for document in documents:
+            print(f"ok       {document.kind} {document.name}  ({document.file})")
         for warning in warnings:
             print(f"warning  {warning}")
         for problem in problems:

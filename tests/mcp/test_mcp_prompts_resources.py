@@ -215,3 +215,34 @@ async def test_a_prompt_asks_the_user_for_an_argument_the_client_left_out(served
     async with Client(served.mcp_url, mode=era) as client:  # no elicitation: nobody to ask
         with pytest.raises(MCPError, match="missing required argument 'summary'"):
             await client.get_prompt("incident", {"service": "billing"})
+
+
+@pytest.mark.filterwarnings("ignore::mcp.MCPDeprecationWarning")  # subscribe: removed in 2026, served to 2025
+async def test_prompts_resources_and_subscriptions_over_stdio(connect, era: str, mcp_catalog):
+    for name in ("review", "runbook"):
+        (mcp_catalog / f"{name}.yaml").write_text(textwrap.dedent(DOCUMENTS[name]).lstrip(), encoding="utf-8")
+    updated: list[str] = []
+
+    async def on_message(message: Any) -> None:
+        if isinstance(message, types.ResourceUpdatedNotification):
+            updated.append(str(message.params.uri))
+
+    async with connect(message_handler=on_message) as client:
+        got = await client.get_prompt("review", {"path": "echo", "tone": "blunt"})
+        assert got.messages[0].content.text == "Review echo, bluntly."
+        assert (await client.read_resource("docs://runbook")).contents[0].text == "# Runbook v1"
+        runbook = mcp_catalog / "runbook.yaml"
+        if era == "legacy":
+            await client.subscribe_resource("docs://runbook")
+            runbook.write_text(runbook.read_text().replace("v1", "v2"))
+            with anyio.fail_after(30):
+                while "docs://runbook" not in updated:
+                    await anyio.sleep(0.1)
+        else:
+            async with client.listen(resource_subscriptions=["docs://runbook"]) as subscription:
+                runbook.write_text(runbook.read_text().replace("v1", "v2"))
+                with anyio.fail_after(30):
+                    async for event in subscription:
+                        if getattr(event, "uri", None) == "docs://runbook":
+                            break
+        assert (await client.read_resource("docs://runbook")).contents[0].text == "# Runbook v2"
