@@ -257,3 +257,31 @@ def test_a_resumed_run_takes_finished_outputs_and_the_interrupted_attempt_from_i
     replay, attempts = replay_from(log)
     assert replay == {("a", None): [{"x": 1}], ("loop", 0): [0]}
     assert attempts == {("loop", 1): 2}  # the interrupted attempt runs again under its own number
+
+
+ASK = """
+apiVersion: agenthub/v1
+kind: Playbook
+metadata: {name: ask, description: Asks the caller's user.}
+workflow:
+  - step: ask
+    tool: {kind: elicit, message: Name?, fields: {name: {type: string}}}
+"""
+
+
+async def test_a_worker_cannot_ask_the_caller_and_says_so(cluster: Cluster) -> None:
+    (cluster.catalog / "ask.yaml").write_text(ASK.lstrip(), encoding="utf-8")
+    front = await asyncio.to_thread(cluster.front_end)
+    await asyncio.to_thread(cluster.worker, "w1")
+    asked: list[types.ElicitRequestParams] = []
+
+    async def on_elicit(ctx: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params)
+        return types.ElicitResult(action="accept", content={"name": "Ada"})
+
+    async with Client(front.url, mode="legacy", elicitation_callback=on_elicit) as client:
+        result = await client.call_tool("ask", {})
+    envelope = result.structured_content
+    assert result.is_error and envelope["error"]["code"] == "NO_MCP_CALLER", envelope
+    assert "cluster worker" in envelope["error"]["message"]
+    assert asked == []  # the worker holds no connection to the caller
