@@ -39,8 +39,17 @@ Fingerprint = Callable[[str], Awaitable[str | None]]
 class ResourceUpdates:
     """Who is subscribed to which resource URI, and the loop that tells them of changes."""
 
-    def __init__(self, fingerprint: Fingerprint, bus: SubscriptionBus, *, interval: float = DEFAULT_INTERVAL) -> None:
+    def __init__(
+        self,
+        fingerprint: Fingerprint,
+        bus: SubscriptionBus,
+        *,
+        readable: Callable[[str], Awaitable[bool]] | None = None,
+        interval: float = DEFAULT_INTERVAL,
+    ) -> None:
         self.fingerprint = fingerprint
+        self.readable = readable
+        """Whether the current caller may subscribe to a URI (None: anyone may)."""
         self.bus = bus
         self.interval = interval
         self._legacy: dict[str, dict[str, Any]] = {}
@@ -87,6 +96,8 @@ class ResourceUpdates:
                 raise MCPError(types.INVALID_REQUEST, "resources/subscribe needs a session (stdio, or HTTP "
                                                       "with initialize); 2026-07-28 clients use subscriptions/listen")
             uri = str(params.uri)
+            if self.readable is not None and not await self.readable(uri):
+                raise MCPError(types.INVALID_PARAMS, f"Resource not found: {uri}", {"uri": uri})
             self.subscribe(uri, key, ctx.session)
             await self.prime(uri)
             return types.EmptyResult()
@@ -108,7 +119,11 @@ class ResourceUpdates:
         async def serve(
             ctx: ServerRequestContext[Any, Any], params: types.SubscriptionsListenRequestParams
         ) -> types.SubscriptionsListenResult:
-            uris = list(dict.fromkeys(params.notifications.resource_subscriptions or ()))
+            wanted = list(dict.fromkeys(params.notifications.resource_subscriptions or ()))
+            uris = [uri for uri in wanted if self.readable is None or await self.readable(uri)]
+            if len(uris) != len(wanted):  # not honored (the ack says so), so another stream's change never reaches it
+                notifications = params.notifications.model_copy(update={"resource_subscriptions": uris or None})
+                params = params.model_copy(update={"notifications": notifications})
             for uri in uris:
                 self._listening[uri] += 1
                 self._seen.setdefault(uri, None)

@@ -153,6 +153,21 @@ class HubResources:
                                {"uri": uri}) from None
         return types.TextResourceContents(uri=uri, mime_type=resource.mime_type, text=text)
 
+    async def readable(self, uri: str) -> bool:
+        """Whether the current caller may subscribe to `uri`: the hub's own resources only when
+        it may read them now (the same scope and access rules as resources/read, so a
+        subscription never tells anyone when another subject's run changes); other URIs always
+        (a subscription to a catalog resource that does not exist yet fires when it appears)."""
+        executions, playbooks = EXECUTION_URI.split("{")[0], PLAYBOOK_URI.split("{")[0]
+        if uri.startswith(playbooks):
+            entry = self.hub.catalog.get(uri.removeprefix(playbooks))
+            return entry is not None and entry_visible(entry, caller_scopes(), self.hub.catalog.get(entry.path))
+        if uri.startswith(executions):
+            execution_id, _, variant = uri.removeprefix(executions).partition("/")
+            record = await self.hub.store.get(execution_id) if variant in ("", "json") else None
+            return record is not None and record.id == execution_id and self.hub.access.allows(record, current_caller())
+        return not uri.startswith(executions.split("//")[0] + "//")
+
     async def fingerprint(self, uri: str) -> str | None:
         """The version of the resource at `uri` a subscriber would notice change: a catalog
         document's digest, or an execution's status and last event (None: nothing there)."""

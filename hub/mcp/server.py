@@ -161,7 +161,7 @@ class HubMcpServer:
         self.hub_tools = HubTools(hub, execution_links=self.execution_links)
         self.resources = HubResources(hub, self.page_size)
         self.prompts = HubPrompts(hub, self.page_size)
-        self.resource_updates = ResourceUpdates(self.resources.fingerprint, self.bus)
+        self.resource_updates = ResourceUpdates(self.resources.fingerprint, self.bus, readable=self.resources.readable)
         self.log_levels = LogLevels()
         self.sessions = LegacySessions(
             max_sessions=max_sessions, idle_timeout=session_idle_timeout, on_drop=self._connection_dropped

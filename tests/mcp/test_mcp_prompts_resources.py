@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import base64
 import textwrap
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
+import httpx2
 import pytest
 from mcp import Client, types
+from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp_support import SLOW
 
+from hub.http.auth import TokenEntry, append_token, hash_token
 from tests.http.http_support import Served, start_server
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVQI12P4z8AAAAMBAQAY3Y2wAAAAAElFTkSuQmCC"
@@ -246,3 +250,38 @@ async def test_prompts_resources_and_subscriptions_over_stdio(connect, era: str,
                         if getattr(event, "uri", None) == "docs://runbook":
                             break
         assert (await client.read_resource("docs://runbook")).contents[0].text == "# Runbook v2"
+
+
+@asynccontextmanager
+async def _as(served: Served, token: str, era: str) -> AsyncIterator[Client]:
+    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http, \
+            Client(streamable_http_client(served.mcp_url, http_client=http), mode=era) as client:
+        yield client
+
+
+@pytest.mark.filterwarnings("ignore::mcp.MCPDeprecationWarning")  # subscribe: removed in 2026, served to 2025
+async def test_a_subscription_never_reaches_a_run_the_caller_may_not_read(tmp_path):
+    tokens, catalog = tmp_path / "tokens.yaml", tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "slow.yaml").write_text(textwrap.dedent(SLOW).lstrip(), encoding="utf-8")
+    owner, other = "owner-token-0123456789", "other-token-0123456789"
+    for subject, raw in (("owner", owner), ("other", other)):
+        append_token(tokens, TokenEntry(sha256=hash_token(raw), subject=subject, scopes=[]))
+    served = start_server(tmp_path / "serve", catalog, "--tokens-file", str(tokens), "--isolate-subjects")
+    try:
+        with served.client(owner) as api:
+            started = api.post("/api/executions", json={"playbook": "slow", "arguments": {"seconds": 30}, "wait": False})
+            uri = f"agenthub://executions/{started.json()['execution_id']}"
+        async with _as(served, other, "legacy") as client:
+            with pytest.raises(MCPError, match="Resource not found"):
+                await client.subscribe_resource(uri)
+        async with _as(served, other, "auto") as client:
+            async with client.listen(resource_subscriptions=[uri]) as subscription:
+                assert not (subscription.honored.resource_subscriptions or [])  # not honored: never fires
+        async with _as(served, owner, "legacy") as client:
+            await client.subscribe_resource(uri)  # its own run: fine
+        async with _as(served, owner, "auto") as client:
+            async with client.listen(resource_subscriptions=[uri]) as subscription:
+                assert subscription.honored.resource_subscriptions == [uri]
+    finally:
+        served.stop()
