@@ -27,6 +27,7 @@ from hub.contract.caller import ElicitQuestion
 from hub.contract.envelope import Failure
 from hub.contract.errors import ErrorCode
 from hub.contract.steps import StepCall
+from hub.engine.kinds.asking import question_key, reachable_caller, unreachable
 
 _PRIMITIVES = {"string", "number", "integer", "boolean"}
 _FIELD_KEYS = {
@@ -103,16 +104,13 @@ class ElicitKind:
     async def run(self, call: StepCall) -> dict[str, Any]:
         config = call.config
         assert isinstance(config, ElicitConfig)
-        caller = call.context.caller
-        if caller is None or "elicitation" not in caller.capabilities:
+        caller = reachable_caller(call, "elicitation")
+        if caller is None:
             if config.if_unavailable == "skip":
                 return {"action": "skipped", "content": config.defaults()}
-            why = "no MCP client started this run (REST, CLI or a cluster worker)" if caller is None \
-                else "the calling MCP client did not declare the elicitation capability"
-            raise Failure.of(ErrorCode.NO_MCP_CALLER if caller is None else ErrorCode.CLIENT_CAPABILITY_MISSING,
-                             f"step {call.step!r} asks the user for input, but {why}")
+            raise unreachable(call, "elicitation", "asks the user for input")
         schema = config.schema()
-        answer = await caller.elicit(ElicitQuestion(key=_key(call), message=config.message, requested_schema=schema))
+        answer = await caller.elicit(ElicitQuestion(key=question_key(call), message=config.message, requested_schema=schema))
         if answer.action == "accept":
             content = {**config.defaults(), **(answer.content or {})}  # a field left out keeps its default
             problem = _misfit(content, schema)
@@ -124,11 +122,6 @@ class ElicitKind:
         if answer.action == "decline":
             raise Failure.of(ErrorCode.ELICITATION_DECLINED, f"the user declined step {call.step!r}: {config.message}")
         raise Failure.of(ErrorCode.ELICITATION_CANCELLED, f"the user dismissed step {call.step!r} without answering")
-
-
-def _key(call: StepCall) -> str:
-    """The question's id within the run: the step, and the loop item when it loops."""
-    return call.step if call.iteration is None else f"{call.step}[{call.iteration}]"
 
 
 def _misfit(content: dict[str, Any], schema: dict[str, Any]) -> str | None:

@@ -13,9 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.contract.caller import RootsQuestion
-from hub.contract.envelope import Failure
-from hub.contract.errors import ErrorCode
 from hub.contract.steps import StepCall
+from hub.engine.kinds.asking import question_key, reachable_caller, unreachable
 
 
 class RootsConfig(BaseModel):
@@ -39,15 +38,10 @@ class RootsKind:
     async def run(self, call: StepCall) -> dict[str, Any]:
         config = call.config
         assert isinstance(config, RootsConfig)
-        caller = call.context.caller
-        if caller is None or "roots" not in caller.capabilities:
+        caller = reachable_caller(call, "roots")
+        if caller is None:
             if config.if_unavailable == "skip":
                 return {"roots": []}
-            if caller is None:
-                raise Failure.of(ErrorCode.NO_MCP_CALLER, f"step {call.step!r} asks for the caller's roots, but no "
-                                 "MCP client started this run (REST, CLI or a cluster worker)")
-            raise Failure.of(ErrorCode.CLIENT_CAPABILITY_MISSING, f"step {call.step!r} asks for the caller's "
-                             "roots, but the calling MCP client did not declare the roots capability")
-        key = call.step if call.iteration is None else f"{call.step}[{call.iteration}]"
-        roots = await caller.roots(RootsQuestion(key=key))
+            raise unreachable(call, "roots", "asks for the caller's roots")
+        roots = await caller.roots(RootsQuestion(key=question_key(call)))
         return {"roots": [root.model_dump() for root in roots]}

@@ -15,9 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.contract.caller import ModelPreferences, SampleMessage, SampleQuestion
-from hub.contract.envelope import Failure
-from hub.contract.errors import ErrorCode
 from hub.contract.steps import StepCall
+from hub.engine.kinds.asking import question_key, reachable_caller, unreachable
 
 
 class SampleConfig(BaseModel):
@@ -53,16 +52,12 @@ class SampleKind:
     async def run(self, call: StepCall) -> dict[str, Any]:
         config = call.config
         assert isinstance(config, SampleConfig)
-        caller = call.context.caller
+        caller = reachable_caller(call, "sampling")
         if caller is None:
-            raise Failure.of(ErrorCode.NO_MCP_CALLER, f"step {call.step!r} asks the caller's model, but no MCP "
-                             "client started this run (REST, CLI or a cluster worker)")
-        if "sampling" not in caller.capabilities:
-            raise Failure.of(ErrorCode.CLIENT_CAPABILITY_MISSING, f"step {call.step!r} asks the caller's model, "
-                             "but the calling MCP client did not declare the sampling capability")
+            raise unreachable(call, "sampling", "asks the caller's model")
         messages = config.messages if config.messages is not None else [SampleMessage(text=config.prompt or "")]
         answer = await caller.sample(SampleQuestion(
-            key=call.step if call.iteration is None else f"{call.step}[{call.iteration}]",
+            key=question_key(call),
             messages=messages, max_tokens=config.max_tokens, system_prompt=config.system,
             temperature=config.temperature, stop_sequences=config.stop_sequences,
             model_preferences=config.model_preferences,
