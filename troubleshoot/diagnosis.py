@@ -50,7 +50,8 @@ def answer_schema() -> dict[str, Any]:
     plain string enum. The bounds are there for servers that compile the schema into a grammar
     (llama.cpp, Ollama): a bounded string cannot ramble until the output cap cuts the object in
     half. OpenAI's strict mode refuses them, so its provider sends the schema without them
-    (`strict_subset`); every answer is checked against the full schema and `ModelAnswer`."""
+    (`strict_subset`); every answer is checked against the schema (a string over `maxLength` is
+    trimmed by `ModelAnswer`, not refused) and `ModelAnswer`."""
     return {
         "type": "object",
         "properties": {

@@ -137,19 +137,24 @@ _UNSTRICT_KEYWORDS = frozenset({"minLength", "maxLength", "minimum", "maximum"})
 
 def strict_subset(schema: Any) -> Any:
     """The schema without the bounds OpenAI's strict `json_schema` mode refuses (string lengths,
-    numeric ranges); the answer is still checked against the full schema afterwards."""
+    numeric ranges); the answer is still checked against the rest afterwards."""
+    return without_keywords(schema, _UNSTRICT_KEYWORDS)
+
+
+def without_keywords(schema: Any, keywords: frozenset[str]) -> Any:
+    """A copy of `schema` with these keywords removed at every level (property names stay)."""
     if isinstance(schema, list):
-        return [strict_subset(v) for v in schema]
+        return [without_keywords(v, keywords) for v in schema]
     if not isinstance(schema, dict):
         return schema
     kept: dict[str, Any] = {}
     for key, value in schema.items():
-        if key in _UNSTRICT_KEYWORDS:
+        if key in keywords:
             continue
         if key in ("properties", "$defs") and isinstance(value, dict):  # names, not keywords
-            kept[key] = {name: strict_subset(sub) for name, sub in value.items()}
+            kept[key] = {name: without_keywords(sub, keywords) for name, sub in value.items()}
         else:
-            kept[key] = strict_subset(value)
+            kept[key] = without_keywords(value, keywords)
     return kept
 
 
@@ -193,7 +198,10 @@ def parse_answer(
             return None, Outcome.MALFORMED, f"not JSON: {exc.msg} at {exc.pos}"
     if not isinstance(value, dict):
         return None, Outcome.MALFORMED, f"a JSON {type(value).__name__}, not an object"
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(value), key=lambda e: list(e.path))
+    # a string's maxLength guides generation (a grammar bounds it); an answer that runs longer is
+    # still an answer, shortened by the caller, not a reason to throw the diagnosis away
+    checked = without_keywords(schema, frozenset({"maxLength"}))
+    errors = sorted(jsonschema.Draft202012Validator(checked).iter_errors(value), key=lambda e: list(e.path))
     if errors:
         where = "/".join(str(p) for p in errors[0].absolute_path) or "(root)"
         return None, Outcome.OFF_SCHEMA, f"{where}: {errors[0].message}"[:300]

@@ -14,7 +14,7 @@ from bridges.llm.base import ModeMemory, Outcome, OutputMode, extract_json
 from bridges.llm.ollama_provider import OllamaProvider
 from bridges.llm.openai_provider import OpenAIProvider
 from troubleshoot.cascade import diagnose_signal
-from troubleshoot.diagnosis import answer_schema
+from troubleshoot.diagnosis import ModelAnswer, answer_schema
 from troubleshoot.providers import Providers, escalation_spec, local_spec
 from troubleshoot.settings import TroubleshootSettings, resolve
 from troubleshoot.signal import FailureSignal
@@ -115,6 +115,17 @@ async def test_ollama_caps_output_and_falls_back_from_a_refused_schema(ollama_se
 def test_extract_json_takes_the_first_object() -> None:
     assert extract_json('x {"a": {"b": 1}} y {"c": 2}') == {"a": {"b": 1}}
     assert extract_json("no braces { here") is None
+
+
+async def test_an_answer_longer_than_its_bound_is_kept_and_trimmed(openai_server: LlmServer) -> None:
+    """`maxLength` guides a grammar; a big model's long sentence is still a diagnosis (trimmed by
+    ModelAnswer), while a confidence out of range stays off-schema."""
+    long_cause = "The key was refused by the provider because " + "it had been rotated " * 40
+    openai_server.script(Reply(answer={**GOOD, "root_cause": long_cause}))
+    result = await _openai(openai_server, ModeMemory()).complete("sys", "user", SCHEMA, timeout=10)
+    assert result.outcome == Outcome.OK and result.answer is not None
+    kept = ModelAnswer.model_validate(result.answer)
+    assert len(long_cause) > 600 and kept.root_cause.startswith("The key was refused") and len(kept.root_cause) == 600
 
 
 def _signal() -> FailureSignal:
