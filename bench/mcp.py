@@ -87,6 +87,7 @@ from mcp_procs import (
     write_small_catalog,
     write_big_catalog,
 )
+from mcp_table import issue_table
 from mcp_load import (
     ERAS,
     MODERN,
@@ -100,6 +101,8 @@ sys.path.remove(str(BENCH))
 class Totals:
     errors: int = 0
     figures: dict[str, Any] = field(default_factory=dict)
+    rows: dict[str, Any] = field(default_factory=dict)
+    """The records behind the issue-12 table (`bench/mcp_table.py`), by phase."""
     failed_phases: list[str] = field(default_factory=list)
 
     def add(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -111,6 +114,7 @@ class Totals:
 async def run(args: argparse.Namespace, procs: Processes, work: Path, totals: Totals) -> None:
     only = set(args.only.split(",")) if args.only else {"http", "stdio", "list", "watch"}
     concurrencies = [int(c) for c in args.concurrency.split(",")]
+    stdio_concurrencies = [int(c) for c in args.stdio_concurrency.split(",") if c]
     eras = [e for e in args.eras.split(",")]
     small = write_small_catalog(work / "catalog")
 
@@ -126,6 +130,7 @@ async def run(args: argparse.Namespace, procs: Processes, work: Path, totals: To
                     h = totals.add(await http_run(hub, era, concurrency, args.seconds, args.warmup))
                     line = http_ratio(h, b)
                     emit(line)
+                    totals.rows[f"http {era} c{concurrency}"] = {"hub": h, "bare": b}
                     got = line["ratio_hub_over_bare"]
                     totals.figures[f"http {era} c{concurrency}"] = {
                         k: got[k] for k in ("calls_per_s", "p50_ms", "server_cpu_us_per_call")}
@@ -145,11 +150,15 @@ async def run(args: argparse.Namespace, procs: Processes, work: Path, totals: To
                 for name, argv in (("bare", bare_argv("--stdio")),
                                    ("hub", hub_argv("stdio", small, work / "stdio.db"))):
                     pair[name] = totals.add(await stdio_run(name, stdio_command(argv, args.pin), mode,
-                                                            args.stdio_calls, errlog))
+                                                            args.stdio_calls, errlog, stdio_concurrencies,
+                                                            args.seconds))
+                keys = ["p50_ms", "p99_ms", "startup_s",
+                        *(f"c{c}_server_cpu_us_per_call" for c in stdio_concurrencies)]
                 line = {"bench": "mcp_stdio_ratio", "era": pair["hub"]["era"], "ratio_hub_over_bare": {
-                    k: ratio(pair["hub"][k], pair["bare"][k]) for k in ("p50_ms", "p99_ms", "startup_s")}}
+                    k: ratio(pair["hub"].get(k), pair["bare"].get(k)) for k in keys}}
                 emit(line)
-                totals.figures[f"stdio {line['era']} p50_ms"] = line["ratio_hub_over_bare"]["p50_ms"]
+                totals.figures[f"stdio {line['era']}"] = line["ratio_hub_over_bare"]
+                totals.rows[f"stdio {line['era']}"] = pair
 
     if "list" in only and args.list_playbooks > 0:
         count = args.list_playbooks
@@ -160,7 +169,13 @@ async def run(args: argparse.Namespace, procs: Processes, work: Path, totals: To
                                "agenthub serving on ", "-big")
         bare = procs.start_http("bare", bare_argv("--port", "0", "--tools", str(count)), work,
                                 "bare serving on ", "-big")
-        emit(await startup_line(bare, hub, count))
+        startup = await startup_line(bare, hub, count)
+        procs.stop(hub.proc)  # and again on the database it just filled: a restart
+        hub = procs.start_http("hub", hub_argv("serve", big, work / "big.db", "--port", "0"), work,
+                               "agenthub serving on ", "-big-restart")
+        startup["hub_restart_s"] = round(hub.startup_s, 3)
+        emit(startup)
+        totals.rows["startup"] = startup
         hub_tools = await count_tools(hub)
         for era in eras:
             b = totals.add(await list_run(bare, era, args.list_reps, args.page_reps, count, count))
@@ -169,6 +184,7 @@ async def run(args: argparse.Namespace, procs: Processes, work: Path, totals: To
                 k: ratio(h[k], b[k]) for k in ("cold_full_ms", "full_p50_ms", "first_page_p50_ms", "first_page_bytes")}}
             emit(line)
             totals.figures[f"tools/list {era} full_p50_ms"] = line["ratio_hub_over_bare"]["full_p50_ms"]
+            totals.rows[f"tools/list {era}"] = {"hub": h, "bare": b}
         procs.stop(bare.proc)
         if "watch" in only and args.edits > 0:
             watched = next(big.glob("*/watched.yaml"))
@@ -205,6 +221,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", default="1,16,64", help="comma-separated (default 1,16,64)")
     parser.add_argument("--eras", default=",".join(ERAS), help=f"comma-separated (default {','.join(ERAS)})")
     parser.add_argument("--stdio-calls", type=int, default=300, help="sequential stdio calls per server and era")
+    parser.add_argument("--stdio-concurrency", default="1,16",
+                        help="calls in flight on the stdio connection for the CPU windows (default 1,16)")
     parser.add_argument("--list-playbooks", type=int, default=10_000, help="generated catalog size (default 10000)")
     parser.add_argument("--list-reps", type=int, default=3, help="full paginated listings per server and era")
     parser.add_argument("--page-reps", type=int, default=20, help="first-page listings per server and era")
@@ -251,6 +269,7 @@ def main() -> int:
             emit({"bench": "mcp_summary", "seconds": round(time.perf_counter() - started, 1),
                   "pinned": args.pin, "errors": totals.errors, "ratio_hub_over_bare": totals.figures,
                   "complete": status == 0})
+            print(issue_table(totals.rows), file=sys.stderr, flush=True)
     return status
 
 

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mcp_load import LEGACY, Connection, LoadState, echo_worker
-from mcp_procs import REPO, SERVER_CPU, WATCHED_PLAYBOOK, Served, clean_env, ms, percentile, ratio
+from mcp_procs import (
+    REPO, SERVER_CPU, WATCHED_PLAYBOOK, Served, clean_env, ms, percentile, process_cpu_seconds, ratio,
+)
 
 
 async def http_run(served: Served, era: str, concurrency: int, seconds: float, warmup: float) -> dict[str, Any]:
@@ -73,7 +75,26 @@ def stdio_command(argv: list[str], pin: bool) -> list[str]:
     return argv
 
 
-async def stdio_run(name: str, argv: list[str], mode: str, calls: int, errlog: TextIO) -> dict[str, Any]:
+def child_pids() -> set[int]:
+    """This process's children (from /proc), to find the server a stdio Client spawned."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found.update(int(pid) for pid in (task / "children").read_text().split())
+    return found
+
+
+def _echo_failure(result: Any, text: str) -> str | None:
+    structured = result.structured_content or {}
+    if "status" in structured:
+        structured = structured.get("data") if structured["status"] == "ok" else {}
+    return "isError" if result.is_error else (None if (structured or {}).get("text") == text else "wrong echo")
+
+
+async def stdio_run(name: str, argv: list[str], mode: str, calls: int, errlog: TextIO,
+                    concurrencies: list[int], seconds: float) -> dict[str, Any]:
+    """Sequential round trips (p50/p99, start-up), then for each concurrency `seconds` of calls
+    kept in flight on the one stdio connection: the server process's CPU per call, from /proc."""
     from mcp import Client, StdioServerParameters
     from mcp.client.stdio import stdio_client
 
@@ -81,21 +102,19 @@ async def stdio_run(name: str, argv: list[str], mode: str, calls: int, errlog: T
     latencies: list[float] = []
     errors = 0
     reasons: dict[str, int] = {}
+    cpu: dict[str, Any] = {}
+    before = child_pids()
     started = time.perf_counter()
     async with Client(stdio_client(params, errlog=errlog), mode=mode, read_timeout_seconds=30) as client:
         startup = time.perf_counter() - started
         era = client.protocol_version
+        spawned = sorted(child_pids() - before)
         await client.list_tools()
         for i in range(-min(50, calls), calls):  # the negative ones warm up
             text = f"stdio echo {i}"
             t0 = time.perf_counter()
             try:
-                result = await client.call_tool("echo", {"text": text})
-                structured = result.structured_content or {}
-                if "status" in structured:
-                    structured = structured.get("data") if structured["status"] == "ok" else {}
-                failure = "isError" if result.is_error else (
-                    None if (structured or {}).get("text") == text else "wrong echo")
+                failure = _echo_failure(await client.call_tool("echo", {"text": text}), text)
             except Exception as exc:  # noqa: BLE001 - counted, the run goes on
                 failure = f"{type(exc).__name__}: {exc}"[:160]
             took = time.perf_counter() - t0
@@ -106,15 +125,54 @@ async def stdio_run(name: str, argv: list[str], mode: str, calls: int, errlog: T
                 reasons[failure] = reasons.get(failure, 0) + 1
             else:
                 latencies.append(took)
+        for concurrency in concurrencies if spawned else []:
+            done, failed = await _stdio_window(client, spawned[-1], concurrency, seconds, reasons)
+            errors += failed
+            cpu.update(done)
     record: dict[str, Any] = {
         "bench": "mcp_stdio", "server": name, "era": era, "calls": len(latencies),
         "p50_ms": ms(percentile(latencies, 0.5)), "p99_ms": ms(percentile(latencies, 0.99)),
         "calls_per_s_sequential": round(len(latencies) / sum(latencies), 1) if latencies else None,
-        "startup_s": round(startup, 3), "errors": errors,
+        "startup_s": round(startup, 3), **cpu, "errors": errors,
     }
     if reasons:
         record["error_reasons"] = reasons
     return record
+
+
+async def _stdio_window(client: Any, pid: int, concurrency: int, seconds: float,
+                        reasons: dict[str, int]) -> tuple[dict[str, Any], int]:
+    """`concurrency` callers back to back for `seconds` (after a short warm-up)."""
+    state = {"recording": False, "stop": False, "calls": 0, "errors": 0}
+
+    async def caller(index: int) -> None:
+        text = f"stdio load {index}"
+        while not state["stop"]:
+            try:
+                failure = _echo_failure(await client.call_tool("echo", {"text": text}), text)
+            except Exception as exc:  # noqa: BLE001 - counted, the run goes on
+                failure = f"{type(exc).__name__}: {exc}"[:160]
+            if not state["recording"]:
+                continue
+            if failure:
+                state["errors"] += 1
+                reasons[failure] = reasons.get(failure, 0) + 1
+            else:
+                state["calls"] += 1
+
+    tasks = [asyncio.create_task(caller(i)) for i in range(concurrency)]
+    await asyncio.sleep(0.3)
+    cpu0, t0 = process_cpu_seconds(pid), time.perf_counter()
+    state["recording"] = True
+    await asyncio.sleep(seconds)
+    state["recording"] = False
+    cpu1, t1 = process_cpu_seconds(pid), time.perf_counter()
+    state["stop"] = True
+    await asyncio.wait(tasks, timeout=30)
+    calls = state["calls"]
+    return {f"c{concurrency}_calls_per_s": round(calls / (t1 - t0), 1),
+            f"c{concurrency}_server_cpu_us_per_call": round((cpu1 - cpu0) / calls * 1e6) if calls else None,
+            f"c{concurrency}_server_busy_pct": round((cpu1 - cpu0) / (t1 - t0) * 100)}, state["errors"]
 
 
 # -- 6: tools/list on a big catalog --------------------------------------------------------------

@@ -73,6 +73,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (all its threads), from /proc."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        fields = f.read().rsplit(b")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
 def ratio(hub: float | None, bare: float | None) -> float | None:
     if hub is None or bare is None or bare == 0 or math.isnan(hub) or math.isnan(bare):
         return None
@@ -98,9 +105,7 @@ class Served:
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the server process so far (all its threads)."""
-        with open(f"/proc/{self.proc.pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+        return process_cpu_seconds(self.proc.pid)
 
     def alive(self) -> None:
         if self.proc.poll() is not None:
