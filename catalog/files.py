@@ -11,6 +11,7 @@ real path stays inside the catalog root. A refusal says what the file is, never 
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -32,15 +33,24 @@ def _kind(mode: int) -> str:
 
 
 def read_catalog_file(path: Path, root: Path | None, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
-    """The text of a catalog file, or UnreadableFile saying why it is not read."""
-    if root is not None:
+    """The text of a catalog file, or UnreadableFile saying why it is not read.
+
+    With `root`, `path` comes from walking root without following linked folders, so only the file
+    itself can be a link out of it: it is opened without following links, and only a link (ELOOP)
+    costs the realpath check (two realpaths of every file were a tenth of loading 10,000)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags | (getattr(os, "O_NOFOLLOW", 0) if root is not None else 0))
+    except OSError as exc:
+        if root is None or exc.errno != errno.ELOOP:
+            raise UnreadableFile(f"cannot open the file: {exc.strerror}") from None
         real, real_root = os.path.realpath(path), os.path.realpath(root)
         if os.path.commonpath([real, real_root]) != real_root:
-            raise UnreadableFile("a link to a file outside the catalog directory (not read)")
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    except OSError as exc:
-        raise UnreadableFile(f"cannot open the file: {exc.strerror}") from None
+            raise UnreadableFile("a link to a file outside the catalog directory (not read)") from None
+        try:
+            fd = os.open(path, flags)
+        except OSError as again:
+            raise UnreadableFile(f"cannot open the file: {again.strerror}") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
