@@ -27,10 +27,14 @@ import re
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 
 from catalog.discovery import matching
-from catalog.files import DEFAULT_MAX_FILE_BYTES, UnreadableFile, read_catalog_file
+from catalog.files import (
+    DEFAULT_MAX_FILE_BYTES, UnreadableFile, default_path, read_catalog_files, scan_catalog,
+)
+from catalog.parse_cache import CheckedDocuments, ParseCache
 from catalog.entries import CatalogEntry, McpServerEntry, NamedEntry, PromptEntry, ResourceEntry
 from catalog.loader import ToolKindSpec, check_document, check_playbook
 from catalog.mcp_servers import McpServer
@@ -44,7 +48,6 @@ from catalog.yaml_source import parse_yaml
 
 log = logging.getLogger("agenthub.catalog")
 
-PLAYBOOK_SUFFIXES = (".yaml", ".yml")
 PINNED_CACHE_SIZE = 128
 
 
@@ -75,6 +78,7 @@ class Catalog:
         ledger: VersionLedger | None = None,
         tool_kinds: Mapping[str, ToolKindSpec] | None = None,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        parse_cache: ParseCache | None = None,
     ) -> None:
         self.root = Path(root) if root is not None else None
         self._real_root = os.path.realpath(self.root) if self.root is not None else None
@@ -83,6 +87,8 @@ class Catalog:
         root, are problems and never read (`catalog.files`)."""
         self.ledger: VersionLedger = ledger if ledger is not None else MemoryLedger()
         self.tool_kinds = tool_kinds
+        self._checked = CheckedDocuments(parse_cache, tool_kinds)
+        """Checked documents kept by content between runs (`catalog.parse_cache`)."""
         self.problems: dict[str, list[Problem]] = {}
         """Problems of the last load, by file; a file with problems is not served (or its
         previous version still is)."""
@@ -98,32 +104,8 @@ class Catalog:
 
     # --- loading ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def _scan(root: Path) -> list[Path]:
-        """Playbook files under root, hidden files and directories skipped, in sorted order."""
-        found: list[Path] = []
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            found.extend(
-                Path(folder, name) for name in files
-                if not name.startswith(".") and name.endswith(PLAYBOOK_SUFFIXES)
-            )
-        return sorted(found, key=lambda p: p.relative_to(root).as_posix())
-
     def _default_path(self, file: str | None) -> str | None:
-        """The file's path relative to root without its suffix; its stem when outside root."""
-        if file is None:
-            return None
-        if self._real_root is not None:
-            # Files come from walking root (which does not follow linked folders), so only a linked
-            # file needs resolving; a realpath of every file is most of the path cost at 10,000.
-            real = os.path.realpath(file) if os.path.islink(file) else os.path.abspath(file)
-            if not real.startswith(self._real_root + os.sep):
-                real = os.path.realpath(file)
-            if real.startswith(self._real_root + os.sep):
-                relative = os.path.relpath(real, self._real_root)
-                return Path(relative).with_suffix("").as_posix()
-        return Path(file).stem
+        return default_path(file, self._real_root)
 
     def _parse(
         self, source: str, file: str, default_path: str | None
@@ -150,11 +132,17 @@ class Catalog:
         )
 
     def _parse_any(
-        self, source: str, file: str, default_path: str | None
+        self, source: str, file: str, default_path: str | None, cached: Any = None, cache_key: str | None = None
     ) -> tuple[CatalogEntry | NamedEntry | None, list[Problem]]:
-        """A playbook entry (version not yet recorded) or a named entry for `source`, or problems."""
-        loaded = check_document(source, file, tool_kinds=self.tool_kinds)
-        model = loaded.model
+        """A playbook entry (version not yet recorded) or a named entry for `source`, or problems.
+        `cached`: the checked model of this source from the parse cache (then nothing is parsed);
+        `cache_key`: where to keep the model if it checks clean."""
+        model = cached
+        if model is None:
+            loaded = check_document(source, file, tool_kinds=self.tool_kinds)
+            model = loaded.model
+            if cache_key is not None and isinstance(model, (McpServer, Prompt, Resource, Playbook)):
+                self._checked.remember(cache_key, model)
         if isinstance(model, McpServer):
             return McpServerEntry(model.metadata.name, model, source, file, digest(source)), []
         if isinstance(model, Prompt):
@@ -163,7 +151,7 @@ class Catalog:
             return ResourceEntry(model.key, source, file, digest(source), resource=model), []
         if not isinstance(model, Playbook):
             return None, loaded.problems
-        return self._entry(loaded.model, source, file, default_path), []
+        return self._entry(model, source, file, default_path), []
 
     def _record(self, entry: CatalogEntry) -> CatalogEntry:
         return dataclasses.replace(entry, version=self.ledger.record(entry.path, entry.source))
@@ -203,6 +191,11 @@ class Catalog:
         if self._served_set() != before:
             self.generation += 1
 
+    def _known(self, file: str, source: str) -> bool:
+        """Whether this process already holds `file` with this very content."""
+        previous = self._by_file.get(file) or self._named_by_file.get(file)
+        return previous is not None and previous.digest == digest(source)
+
     def load(self) -> list[Problem]:
         """(Re)load every playbook file under root; returns every problem found, file by file."""
         problems: dict[str, list[Problem]] = {}
@@ -210,7 +203,7 @@ class Catalog:
         self._real_root = os.path.realpath(self.root) if self.root is not None else None
         if self.root is not None and not self.root.is_dir():
             problems[str(self.root)] = [Problem(str(self.root), None, None, "", "catalog directory not found")]
-        files = self._scan(self.root) if self.root is not None and self.root.is_dir() else []
+        files = scan_catalog(self.root) if self.root is not None and self.root.is_dir() else []
         for path in files:
             key = str(path)
             if any(_same_file(added.file, key) for added in self._added.values()):
@@ -220,19 +213,24 @@ class Catalog:
         before = self._served_set()
         named_by_file: dict[str, NamedEntry] = {}
         named: dict[str, dict[str, NamedEntry]] = {}
+        sources = read_catalog_files(files, self.root, self.max_file_bytes)
+        cache_keys = {key: self._checked.key(source) for key, source in sources.items()
+                      if isinstance(source, str) and not self._known(key, source)}
+        cached = self._checked.lookup(list(cache_keys.values()))
         for path in files:
             key = str(path)
             previous: CatalogEntry | NamedEntry | None = self._by_file.get(key) or self._named_by_file.get(key)
-            try:
-                source = read_catalog_file(path, self.root, self.max_file_bytes)
-            except UnreadableFile as exc:
-                entry, found = None, [Problem(key, None, None, "", str(exc))]
+            source = sources[key]
+            if isinstance(source, UnreadableFile):
+                entry, found = None, [Problem(key, None, None, "", str(source))]
             else:
                 if previous is not None and previous.digest == digest(source):
                     entry, found = previous, []
                 else:
+                    cache_key = cache_keys.get(key)
                     try:
-                        entry, found = self._parse_any(source, key, self._default_path(key))
+                        entry, found = self._parse_any(source, key, self._default_path(key),
+                                                       cached.get(cache_key) if cache_key else None, cache_key)
                     except Exception as exc:  # a bug in a check must not take the other files down
                         entry = None
                         found = [Problem(key, None, None, "", f"internal error while loading: {exc!r}")]
@@ -260,6 +258,7 @@ class Catalog:
             paths[entry.path] = entry
             names[entry.name] = entry
         self._record_new(served)
+        self._checked.save()
         self._by_file = served
         self._named_by_file = named_by_file
         self._named = {kind: dict(sorted(by_name.items())) for kind, by_name in named.items()}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
@@ -75,3 +76,49 @@ def read_catalog_file(path: Path, root: Path | None, max_bytes: int = DEFAULT_MA
         return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UnreadableFile(f"not UTF-8 text (byte {exc.start})") from None
+
+
+def read_catalog_files(
+    paths: Iterable[Path], root: Path | None, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> dict[str, str | UnreadableFile]:
+    """Every file's text, or why it is not read, by file name (`read_catalog_file` each)."""
+    sources: dict[str, str | UnreadableFile] = {}
+    for path in paths:
+        try:
+            sources[str(path)] = read_catalog_file(path, root, max_bytes)
+        except UnreadableFile as exc:
+            sources[str(path)] = exc
+    return sources
+
+
+PLAYBOOK_SUFFIXES = (".yaml", ".yml")
+
+
+def scan_catalog(root: Path) -> list[Path]:
+    """Playbook files under root, hidden files and directories skipped, in sorted order (of their
+    paths relative to root: the full paths share root, so sorting them is the same and cheaper)."""
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(
+            Path(folder, name) for name in files
+            if not name.startswith(".") and name.endswith(PLAYBOOK_SUFFIXES)
+        )
+    return sorted(found, key=str)
+
+
+def default_path(file: str | None, real_root: str | None) -> str | None:
+    """A file's catalog path: relative to the (real) root without its suffix; its stem when
+    outside root."""
+    if file is None:
+        return None
+    if real_root is not None:
+        # Files come from walking root (which does not follow linked folders), so only a linked
+        # file needs resolving; a realpath of every file is most of the path cost at 10,000.
+        real = os.path.realpath(file) if os.path.islink(file) else os.path.abspath(file)
+        if not real.startswith(real_root + os.sep):
+            real = os.path.realpath(file)
+        if real.startswith(real_root + os.sep):
+            relative = os.path.splitext(real[len(real_root) + 1:])[0]  # (strings: pathlib cost ~40 us)
+            return relative.replace(os.sep, "/")
+    return Path(file).stem

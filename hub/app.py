@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 from catalog.catalog import Catalog
+from catalog.parse_cache import ParseCache
 from catalog.problems import Problem
 from catalog.watch import DEFAULT_INTERVAL, watcher_for
 from hub.config import HubConfig
@@ -53,7 +54,8 @@ class Hub:
         self.store, self.ledger = open_store(config)
         self.kinds = StepKinds.builtin(mcp_servers=lambda name: self.catalog.mcp_server(name))
         self.catalog = Catalog(config.catalog, ledger=self.ledger, tool_kinds=self.kinds.tool_specs(),
-                               max_file_bytes=config.catalog_max_file_bytes)
+                               max_file_bytes=config.catalog_max_file_bytes,
+                               parse_cache=self.ledger if isinstance(self.ledger, ParseCache) else None)
         self.troubleshoot = TroubleshootHook(self.store, server=config.troubleshoot)
         self.engine = Engine(
             self.catalog,

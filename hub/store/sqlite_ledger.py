@@ -5,6 +5,9 @@ apart from the store's writer). Two processes may load the catalog at once, so a
 taken under `BEGIN IMMEDIATE`: the write lock is held from reading max(version) to inserting
 max + 1, and the loser of a race re-reads and finds the winner's row. A catalog load records all
 its new contents in one such transaction (`record_many`), not one commit per file.
+
+The same file keeps the catalog's parse cache (`catalog.parse_cache`): checked documents by a key
+of their content, so a restart loads them back instead of parsing every file again.
 """
 
 from __future__ import annotations
@@ -29,8 +32,13 @@ CREATE TABLE IF NOT EXISTS playbook_versions (
     recorded_at REAL NOT NULL,
     PRIMARY KEY (path, version),
     UNIQUE (path, digest)
+);
+CREATE TABLE IF NOT EXISTS parsed_documents (
+    key TEXT PRIMARY KEY,
+    blob BLOB NOT NULL
 )
 """
+_KEYS_PER_QUERY = 500
 
 
 class SqliteLedger:
@@ -42,7 +50,7 @@ class SqliteLedger:
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = connect(self.path)
         try:
-            self._conn.execute(_SCHEMA)
+            self._conn.executescript(_SCHEMA)
         except BaseException:
             self._conn.close()
             raise
@@ -95,6 +103,32 @@ class SqliteLedger:
                 "SELECT version FROM playbook_versions WHERE path = ? ORDER BY version", (path,)
             ).fetchall()
         return [r[0] for r in rows]
+
+    def cached_parses(self, keys: Sequence[str]) -> dict[str, bytes]:
+        """`catalog.parse_cache.ParseCache`: the checked documents stored under these keys."""
+        found: dict[str, bytes] = {}
+        with self._lock:
+            conn = self._open()
+            for i in range(0, len(keys), _KEYS_PER_QUERY):
+                chunk = list(keys[i:i + _KEYS_PER_QUERY])
+                rows = conn.execute(
+                    f"SELECT key, blob FROM parsed_documents WHERE key IN ({', '.join('?' * len(chunk))})", chunk
+                ).fetchall()
+                found.update((key, bytes(blob)) for key, blob in rows)
+        return found
+
+    def cache_parses(self, items: Sequence[tuple[str, bytes]]) -> None:
+        """Store checked documents in one transaction (a key already there is kept)."""
+        with self._lock:
+            conn = self._open()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("INSERT OR IGNORE INTO parsed_documents (key, blob) VALUES (?, ?)", items)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         """Release the connection; idempotent."""
