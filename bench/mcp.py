@@ -17,12 +17,15 @@ One run starts both servers side by side on 127.0.0.1 and prints one JSON line p
   (calls/s below 1 and latency or CPU above 1 mean the hub costs more).
 * `mcp_stdio`: the official `mcp` Client (`StdioServerParameters`) against the bare server in stdio
   mode and against `agenthub stdio`, `--stdio-calls` sequential calls per era, p50/p99 and start-up
-  time (spawn + handshake); then a ratio line. The Client's own CPU is in these figures (same on
-  both sides), so they are larger than the server's share.
+  time (spawn + handshake); the Client's own CPU is in these latencies (same on both sides). Then,
+  on the same connection, `--seconds` of calls kept in flight for each `--stdio-concurrency`
+  (1 and 16): `cN_server_cpu_us_per_call`, the server process's CPU per call from /proc (the
+  process is found among this one's children). Then a ratio line.
 * `mcp_tools_list`: `agenthub serve` on a generated catalog of `--list-playbooks` tiny playbooks
   (its start-up time is printed: process start to the "serving on" line), against the bare server
   with as many registered tools; page size 100 on both. The start-up line also gives each
-  server's CPU while idle (the hub polls its catalog directory every 0.25 s). Per era: the first
+  server's CPU while idle, and the hub's start-up again on the database the first start filled
+  (`hub_restart_s`: versions known, checked documents in the parse cache). Per era: the first
   full listing after start (`cold_full_ms`, the hub builds its descriptors then), then p50 of
   `--list-reps` full listings (following `nextCursor`) and of `--page-reps` first pages, and the
   first page's size in bytes (the hub's tools carry the envelope output schema, the bare ones
@@ -31,7 +34,9 @@ One run starts both servers side by side on 127.0.0.1 and prints one JSON line p
   description is edited (atomic replace) `--edits` times, at random phases of the hub's 0.25 s
   poll; the time from the write to `notifications/tools/list_changed` on the stream, p50 and max.
   Done on the small catalog, and once more on the generated one (`catalog_playbooks`).
-* `mcp_summary`: the headline ratios (hub over bare), total errors and wall time.
+* `mcp_summary`: the headline ratios (hub over bare), total errors and wall time; then, on stderr,
+  the table of issue 12 (hub, bare, ratio, goal) in Markdown (`bench/mcp_table.py`), as the
+  README shows it.
 
 Method. The load generator is `bench/mcp_load.py`: raw asyncio streams, request bytes built once,
 only enough parsing to check each reply (httpx would cost the client more than the server costs).
