@@ -24,7 +24,6 @@ import io
 import logging
 import os
 import warnings
-from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, BinaryIO
 
@@ -51,6 +50,7 @@ from hub.mcp.completion import HubCompletion
 from hub.mcp.caller import PushCaller, declared_capabilities, missing_capability_error
 from hub.mcp.hub_tools import HUB_TOOLS, HubTools
 from hub.mcp.input_rounds import EXECUTION_META, InputRounds, ParkedRun, RoundCaller
+from hub.mcp.listing import ToolListing
 from hub.mcp.legacy_sessions import DEFAULT_MAX_SESSIONS, LegacySessions, legacy_session_key
 from hub.mcp.prompts import HubPrompts
 from hub.mcp.resource_updates import ResourceUpdates
@@ -62,8 +62,6 @@ from hub.mcp.tools import (
     current_caller,
     entry_visible,
     envelope_result,
-    paginate,
-    tool_for_entry,
 )
 
 log = logging.getLogger("agenthub.mcp")
@@ -110,29 +108,6 @@ class HubServer(Server[Any]):
         )
 
 
-@dataclass(frozen=True)
-class _Listing:
-    """The tools of one catalog generation: sorted descriptors, each with its playbook (None for
-    a hub tool)."""
-
-    generation: int
-    tools: list[tuple[types.Tool, CatalogEntry | None]]
-    by_name: dict[str, tuple[types.Tool, CatalogEntry | None]]
-    names: list[str]
-    scoped: bool
-    """True when any playbook requires scopes (only then does a caller's token filter the list)."""
-
-    def page(self, scopes: frozenset[str] | None, cursor: str | None, size: int) -> tuple[list[types.Tool], str | None]:
-        def visible(pair: tuple[types.Tool, CatalogEntry | None]) -> bool:
-            return pair[1] is None or entry_visible(pair[1], scopes)
-
-        pairs, next_cursor = paginate(
-            self.tools, lambda pair: pair[0].name, cursor, size,
-            keys=self.names, visible=visible if self.scoped and scopes is not None else None,
-        )
-        return [tool for tool, _ in pairs], next_cursor
-
-
 class HubMcpServer:
     """The hub's MCP server. `.server` is the SDK `Server` to run on any transport."""
 
@@ -166,7 +141,7 @@ class HubMcpServer:
         self.sessions = LegacySessions(
             max_sessions=max_sessions, idle_timeout=session_idle_timeout, on_drop=self._connection_dropped
         )
-        self._listing: _Listing | None = None
+        self._listing: ToolListing | None = None
         self.completion = HubCompletion(hub)
         self.input_timeout = hub.config.input_timeout if input_timeout is None else input_timeout
         self.rounds = InputRounds(linger=self.input_timeout)
@@ -290,18 +265,12 @@ class HubMcpServer:
 
     # -- tools ---------------------------------------------------------------------------------
 
-    def listing(self) -> _Listing:
+    def listing(self) -> ToolListing:
         """The tool descriptors, rebuilt only when the catalog's served set changed."""
         generation = self.hub.catalog.generation
         if self._listing is None or self._listing.generation != generation:
-            pairs: list[tuple[types.Tool, CatalogEntry | None]] = [(t, None) for t in HUB_TOOLS]
-            needs = self.hub.kinds.client_capabilities
-            pairs += [(tool_for_entry(e, needs(e.playbook)), e) for e in self.hub.catalog.entries() if e.expose]
-            pairs.sort(key=lambda pair: pair[0].name)
-            self._listing = _Listing(
-                generation, pairs, {tool.name: (tool, e) for tool, e in pairs},
-                [tool.name for tool, _ in pairs], any(e is not None and e.playbook.metadata.scopes for _, e in pairs),
-            )
+            self._listing = ToolListing.build(generation, HUB_TOOLS, self.hub.catalog.entries(),
+                                              self.hub.kinds.client_capabilities)
         return self._listing
 
     def visible_tools(self, scopes: frozenset[str] | None) -> list[types.Tool]:
