@@ -5,7 +5,7 @@ SSE stream, so that progress, logs and server-to-client requests tied to the cal
 That stream costs the server a priming step, an SSE writer task, a second memory stream and event
 framing on every call (about a third of the server's CPU for a one-step tools/call). A request
 whose `_meta` has no `progressToken`, on a session that asked for no logs (`logging/setLevel`)
-and whose client cannot be asked questions (no elicitation or sampling capability), can get
+and whose client cannot be asked questions (no elicitation, sampling or roots capability), can get
 nothing but its response (`hub.mcp.server.HubMcpServer.wants_post_streams`; the relay is skipped
 then too, `hub.mcp.progress`), so it is answered as `application/json`, which the protocol lets
 a server choose per request: a 2025 client accepts both.

@@ -47,7 +47,7 @@ from catalog.entries import CatalogEntry
 from hub.app import Hub
 from hub.engine.executions import RunHandle
 from hub.mcp.completion import HubCompletion
-from hub.mcp.caller import PushCaller, declared_capabilities, missing_capability_error
+from hub.mcp.caller import CAPABILITY_KINDS, PushCaller, declared_capabilities, missing_capability_error
 from hub.mcp.hub_tools import HUB_TOOLS, HubTools
 from hub.mcp.input_rounds import EXECUTION_META, InputRounds, ParkedRun, RoundCaller
 from hub.mcp.listing import ToolListing
@@ -231,8 +231,8 @@ class HubMcpServer:
 
     def wants_post_streams(self, key: str | None) -> bool:
         """Whether a legacy session's request POSTs may carry more than their response: it asked
-        for logs, or its client can be asked questions (elicitation, sampling: pushed requests
-        ride the call's stream), or it is not known yet. `hub.http.quiet_posts` answers the other
+        for logs, or its client can be asked questions (elicitation, sampling, roots: pushed
+        requests ride the call's stream), or it is not known yet. `hub.http.quiet_posts` answers the other
         sessions' quiet POSTs as JSON."""
         if self.log_levels.wants(key):
             return True
@@ -240,7 +240,7 @@ class HubMcpServer:
         capabilities = getattr(session, "client_capabilities", None) if session is not None else None
         if capabilities is None:
             return True
-        return capabilities.elicitation is not None or capabilities.sampling is not None
+        return any(getattr(capabilities, name, None) is not None for name in CAPABILITY_KINDS)
 
     def forget_session(self, key: str) -> None:
         """Drop a legacy connection (e.g. its HTTP session was deleted or expired) and what the hub

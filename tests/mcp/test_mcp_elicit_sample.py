@@ -303,6 +303,13 @@ async def test_roots_asks_for_the_callers_workspace(connect):
         assert _envelope(both)["data"] == {"name": "Ada", "roots": 1}
 
 
+async def test_a_client_that_only_has_roots_is_asked_on_the_calls_stream(http_hub: Served):
+    answers = Answers()
+    async with Client(http_hub.mcp_url, mode="legacy", list_roots_callback=answers.on_roots) as client:
+        result = await client.call_tool("workspace", {})
+    assert _envelope(result)["data"] == [{"uri": "file:///work/project", "name": "project"}]
+
+
 async def test_a_run_asking_twice_runs_its_earlier_steps_once(connect, tmp_path):
     answers = Answers(elicit={"action": "accept", "content": {"name": "Ada"}}, sample="Roses are red.")
     log = tmp_path / "runs.log"
