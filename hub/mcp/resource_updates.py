@@ -8,7 +8,8 @@ listen stream wants the URI).
 
 What "changed" means is a fingerprint per URI, polled every `interval` seconds for the URIs someone
 is subscribed to (and only those): an execution's report changes with its status and with every
-event appended (the last event's sequence number), which works for runs started by any face or any
+event appended (the last event's sequence number, found by reading only the events after the one
+seen last, so a check costs what is new, not the run's size), which works for runs started by any face or any
 process sharing the store; a catalog resource or playbook source changes with its file's digest.
 Polling the store, not hooking one process's engine, is what makes a cluster's front end tell its
 clients about a run a worker is executing.
@@ -32,8 +33,9 @@ from hub.mcp.legacy_sessions import legacy_session_key
 log = logging.getLogger("agenthub.mcp")
 
 DEFAULT_INTERVAL = 0.5
-Fingerprint = Callable[[str], Awaitable[str | None]]
-"""The current version of a resource by URI (None: it does not exist, or is not readable)."""
+Fingerprint = Callable[[str, str | None], Awaitable[str | None]]
+"""The current version of a resource by URI, given the version seen last (None: it does not exist,
+or is not readable). The last version lets a check read only what changed since."""
 
 
 class ResourceUpdates:
@@ -144,7 +146,7 @@ class ResourceUpdates:
     async def _prime(self, uris: list[str]) -> None:
         for uri in uris:
             if self._seen.get(uri) is None:
-                self._seen[uri] = await self.fingerprint(uri)
+                self._seen[uri] = await self.fingerprint(uri, None)
 
     async def watch(self) -> None:
         """Poll the subscribed URIs until cancelled; notify each change once."""
@@ -152,7 +154,7 @@ class ResourceUpdates:
             await anyio.sleep(self.interval)
             for uri in list(self._seen):
                 try:
-                    now = await self.fingerprint(uri)
+                    now = await self.fingerprint(uri, self._seen.get(uri))
                 except Exception as exc:  # a store hiccup must not end the watching
                     log.debug("fingerprint of %s failed: %r", uri, exc)
                     continue

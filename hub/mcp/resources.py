@@ -168,9 +168,12 @@ class HubResources:
             return record is not None and record.id == execution_id and self.hub.access.allows(record, current_caller())
         return not uri.startswith(executions.split("//")[0] + "//")
 
-    async def fingerprint(self, uri: str) -> str | None:
+    async def fingerprint(self, uri: str, previous: str | None = None) -> str | None:
         """The version of the resource at `uri` a subscriber would notice change: a catalog
-        document's digest, or an execution's status and last event (None: nothing there)."""
+        document's digest, or an execution's status and last event seq (None: nothing there).
+        `previous` is the version seen last time: an execution's events are read only after its
+        seq, so a poll costs what was appended since, not the whole run (events are numbered
+        1, 2, ... per execution and never rewritten)."""
         found = self.catalog_resource(uri)
         if found is not None:
             return found[0].digest
@@ -184,6 +187,12 @@ class HubResources:
         record = await self.hub.store.get(execution_id)
         if record is None or record.id != execution_id:
             return None
-        events = await self.hub.store.events(execution_id)
-        last = events[-1].seq if events else 0
-        return f"{record.status}:{last}"
+        last = _seen_seq(previous)
+        new = await self.hub.store.events(execution_id, after_seq=last)
+        return f"{record.status.value}:{new[-1].seq if new else last}"
+
+
+def _seen_seq(version: str | None) -> int:
+    """The last event seq in an execution's version (`"running:12"` -> 12; 0 when unknown)."""
+    seq = (version or "").rpartition(":")[2]
+    return int(seq) if seq.isdigit() else 0

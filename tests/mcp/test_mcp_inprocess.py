@@ -21,6 +21,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_support import ECHO
 
 from catalog.watch import EventWatcher, PollingWatcher, changed_files, fingerprint
+from hub.contract.records import EventRecord
 from hub.mcp.server import HubMcpServer
 from hub.mcp.tools import decode_cursor, encode_cursor, envelope_schema, paginate, tool_output_schema
 
@@ -189,6 +190,34 @@ async def test_sub_run_steps_show_up_in_progress(hub, write_playbook):
         result = await client.call_tool("parent", {}, progress_callback=on_progress)
         assert result.structured_content["data"] == {"text": "hi", "length": 2}
     assert seen == ["step call started", "step echo/echo started", "step echo/echo finished", "step call finished"]
+
+
+async def test_a_subscribed_run_is_checked_by_reading_only_its_new_events(hub, write_playbook):
+    """Each 0.5 s check of a subscribed execution costs what was appended since the last one, not
+    the whole run: the store is asked for events after the seq seen last."""
+    write_playbook("echo", ECHO)
+    async with serving(hub) as (server, _), Client(server.server) as client:
+        result = await client.call_tool("echo", {"text": "hi"})
+    store, execution_id = server.hub.store, result.structured_content["execution_id"]
+    uri = f"agenthub://executions/{execution_id}"
+    reads: list[tuple[int, int]] = []
+    events = store.events
+
+    async def recording(execution: str, *, after_seq: int = 0, limit: int | None = None) -> list[EventRecord]:
+        found = await events(execution, after_seq=after_seq, limit=limit)
+        reads.append((after_seq, len(found)))
+        return found
+
+    store.events = recording
+    first = await server.resources.fingerprint(uri, None)
+    last = len(await events(execution_id))
+    assert first == f"succeeded:{last}" and reads == [(0, last)]
+    assert await server.resources.fingerprint(uri, first) == first  # nothing new: nothing read
+    assert reads[-1] == (last, 0)
+    store.append(EventRecord(execution_id=execution_id, type="diagnosis.finished", at=0.0))
+    await store.flush()
+    second = await server.resources.fingerprint(uri, first)
+    assert second == f"succeeded:{last + 1}" and reads[-1] == (last, 1)
 
 
 def test_fingerprint_sees_playbook_files_only(tmp_path: Path):
