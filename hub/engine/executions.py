@@ -308,7 +308,7 @@ class Engine(Admission, RemoteExecutions):
         self, execution_id: str, listener: Listener | None, redactor: Redactor,
         event_type: str, step: str | None, data: dict[str, Any],
     ) -> None:
-        event = EventRecord.model_construct(  # the engine's own values: no validation round trip
+        event = EventRecord(
             execution_id=execution_id, type=str(getattr(event_type, "value", event_type)),
             at=time.time(), step=step, data=redactor({k: v for k, v in data.items() if v is not None}),
         )
