@@ -132,6 +132,16 @@ def test_recursive_alias_is_refused() -> None:
     assert "recursive alias" in problems[0].message
 
 
+def test_an_alias_bomb_and_a_huge_document_are_refused_by_their_node_count() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(6))
+    doc, problems = parse(bomb)
+    assert doc is None and "more than" in problems[0].message
+    huge = "a: [" + ", ".join(["1"] * 201_000) + "]\n"  # no alias, but over the count by itself
+    doc, problems = parse(huge)
+    assert doc is None and "more than" in problems[0].message
+
+
 def test_merge_keys_resolve_and_explicit_keys_win() -> None:
     doc, problems = parse(
         """\
