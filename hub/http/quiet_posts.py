@@ -29,11 +29,12 @@ from mcp.server.auth.middleware.bearer_auth import AuthorizationContext
 from mcp.server.streamable_http import StreamableHTTPServerTransport
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.requests import Request
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 log = logging.getLogger("agenthub.http")
 
 _PROGRESS_TOKEN = b'"progressToken"'
+_CANCELLED = b'"code":-32800'
 _json_reply: ContextVar[bool | None] = ContextVar("agenthub_json_reply", default=None)
 
 WantsStream = Callable[[str | None], bool]
@@ -65,9 +66,34 @@ class QuietPostTransport(StreamableHTTPServerTransport):
         quiet = _PROGRESS_TOKEN not in body and not self._wants_stream(self.mcp_session_id)
         token = _json_reply.set(quiet)
         try:
-            await super()._handle_post_request(scope, request, receive, send)
+            await super()._handle_post_request(scope, request, receive, _cancelled_as_event(send) if quiet else send)
         finally:
             _json_reply.reset(token)
+
+
+def _cancelled_as_event(send: Send) -> Send:
+    """The answer to a cancelled request (REQUEST_CANCELLED, sent when the client gave up) as a
+    one-event SSE body instead of JSON. A client reads it after it stopped listening; the
+    official Python client's JSON path raises on that (BrokenResourceError out of its task
+    group), its SSE path drops it, as it would on a stream. Other answers pass unchanged."""
+    held: list[Message] = []
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start" and not held:
+            held.append(message)
+            return
+        if held and message["type"] == "http.response.body":
+            start, body = held.pop(), message.get("body", b"")
+            if _CANCELLED in body and not message.get("more_body"):
+                body = b"event: message\r\ndata: " + body + b"\r\n\r\n"
+                headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-type", b"content-length")]
+                start = {**start, "headers": [*headers, (b"content-type", b"text/event-stream"),
+                                              (b"content-length", str(len(body)).encode())]}
+                message = {**message, "body": body}
+            await send(start)
+        await send(message)
+
+    return sending
 
 
 class QuietPostSessions(StreamableHTTPSessionManager):

@@ -77,3 +77,30 @@ def test_quiet_calls_get_json_and_asking_ones_keep_their_stream(plain_server: Se
             assert wait_for(lambda: call(api, probe, 7).headers["content-type"].startswith("application/json"))
             time.sleep(0.2)
             assert call(api, askable, 8).headers["content-type"].startswith("text/event-stream")
+
+
+def test_a_cancelled_quiet_call_is_answered_as_an_event(plain_server: Served):
+    """The client gave up (notifications/cancelled): the REQUEST_CANCELLED answer comes as one SSE
+    event, which clients drop once they stopped listening, as they do on a stream."""
+    import threading
+
+    with plain_server.client() as api, plain_server.client() as other:
+        headers = session(api)
+        wait_for(lambda: call(api, headers, 2).headers["content-type"].startswith("application/json"))
+        answer: dict = {}
+
+        def slow_call() -> None:
+            answer["response"] = api.post("/mcp", headers=headers, json={
+                "jsonrpc": "2.0", "id": 9, "method": "tools/call",
+                "params": {"name": "slow", "arguments": {"seconds": 30}}})
+
+        caller = threading.Thread(target=slow_call)
+        caller.start()
+        time.sleep(1.0)
+        cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 9}}
+        assert other.post("/mcp", json=cancel, headers=headers).status_code == 202
+        caller.join(30)
+        response = answer["response"]
+        assert response.headers["content-type"].startswith("text/event-stream")
+        (message,) = sse_messages(response)
+        assert message["id"] == 9 and message["error"]["code"] == -32800
