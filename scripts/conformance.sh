@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (@modelcontextprotocol/conformance, server scenarios) against
-# `agenthub serve` with the fixture catalog (playbooks/.conformance), for both protocol revisions the
-# hub serves, and prints how many scenarios and checks pass. CI runs it (.ci/run).
+# `agenthub serve` with a temporary copy of the fixture catalog (playbooks/.conformance), for both
+# protocol revisions the hub serves, and prints how many scenarios and checks pass. CI runs it (.ci/run).
 #
 # Exit code: 0 only when every failure is listed in scripts/conformance-expected-failures.yaml and
 # no listed one passes now (the suite's own baseline check), for both revisions; 1 otherwise.
@@ -19,7 +19,12 @@ EXPECTED=scripts/conformance-expected-failures.yaml
 [[ -f "$RUNNER" ]] || PATH="$PWD/$BIN:$PATH" npm install --prefix .tools/conformance --no-audit --no-fund --loglevel=error "$SUITE"
 
 WORK=$(mktemp -d)
-.venv/bin/agenthub serve --port "$PORT" --catalog playbooks/.conformance --db "$WORK/hub.db" >"$WORK/serve.log" 2>&1 &
+# a copy of the fixture catalog: test_trigger_tool_change / test_trigger_prompt_change add and
+# remove documents in the catalog they are served from (AGENTHUB_CONFORMANCE_CATALOG), so the
+# hub's own watcher sends list_changed; the repository's folder is never written
+cp -R playbooks/.conformance "$WORK/catalog"
+AGENTHUB_CONFORMANCE_CATALOG="$WORK/catalog" \
+    .venv/bin/agenthub serve --port "$PORT" --catalog "$WORK/catalog" --db "$WORK/hub.db" >"$WORK/serve.log" 2>&1 &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 150); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
