@@ -112,6 +112,23 @@ class ToolAnnotations(Strict):
     open_world_hint: bool | None = Field(default=None, alias="openWorldHint")
 
 
+class TaskOptions(Strict):
+    """Whether a tools/call of the playbook runs as an MCP task (the tasks extension, SEP-2663)
+    when the client negotiated it: `forbidden` (always answered in the call), `optional` (a task
+    for clients that declared the extension, a plain call for others), `required` (clients that
+    did not declare it are refused with -32021). `input`: where questions the run asks before it
+    is a task go: `task` (the call answers a task at once; questions surface on tasks/get), or
+    `rounds` (the call answers input rounds first; the call that answers them gets the task)."""
+
+    support: Literal["forbidden", "optional", "required"] = "forbidden"
+    input: Literal["task", "rounds"] = "task"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return {"support": value} if isinstance(value, str) else value
+
+
 class Metadata(Strict):
     name: str = Field(description="The MCP tool name: [A-Za-z0-9_-], at most 64 characters.")
     path: str | None = Field(default=None, description="Catalog id; defaults to the file's path.")
@@ -123,6 +140,8 @@ class Metadata(Strict):
     expose: bool = Field(default=True, description="Listed as an MCP tool.")
     scopes: list[str] = Field(default_factory=list, description="Scopes a caller needs to call it.")
     annotations: ToolAnnotations | None = None
+    task: TaskOptions = Field(default_factory=TaskOptions, description="MCP tasks extension: "
+                              "`forbidden` (default), `optional` or `required`, or {support, input}.")
     version: str | None = Field(default=None, description="The author's own version label (informative).")
     labels: dict[str, Any] = Field(default_factory=dict, description="Free-form labels (informative).")
     extra: dict[str, Any] = Field(

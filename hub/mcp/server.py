@@ -57,6 +57,7 @@ from hub.mcp.resource_updates import ResourceUpdates
 from hub.mcp.resources import HubResources
 from hub.mcp.progress import EventRelay, needs_relay, relay_progress
 from hub.mcp.step_logs import LogLevels
+from hub.mcp.tasks import HubTasks
 from hub.mcp.tools import (
     caller_scopes,
     current_caller,
@@ -145,9 +146,11 @@ class HubMcpServer:
         self.completion = HubCompletion(hub)
         self.input_timeout = hub.config.input_timeout if input_timeout is None else input_timeout
         self.rounds = InputRounds(linger=self.input_timeout)
+        self.tasks = HubTasks(hub, links=self.execution_links)
         with warnings.catch_warnings():  # logging is deprecated in 2026-07-28, still served to 2025 clients
             warnings.simplefilter("ignore", MCPDeprecationWarning)
             self.server = self._build_server(name)
+        self.tasks.register(self.server)
         self.server.add_notification_handler(
             "notifications/initialized", types.NotificationParams, self._on_initialized
         )
@@ -290,8 +293,8 @@ class HubMcpServer:
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
-        """Run a tool. An unknown tool, and one the caller's scopes do not allow (told apart by
+    ) -> types.CallToolResult | types.InputRequiredResult | dict[str, Any]:
+        """Run a tool (or start it as a task: `hub.mcp.tasks`). An unknown tool, and one the caller's scopes do not allow (told apart by
         nothing, so hidden tools do not leak), is a protocol error: MCPError(INVALID_PARAMS)."""
         self.remember_session(ctx)
         scopes = caller_scopes()
@@ -307,12 +310,17 @@ class HubMcpServer:
         if params.request_state is not None:  # the next input round of a parked run
             parked = self.rounds.claim(params.request_state, params.name, current_caller().subject)
             parked.caller.answer(params.input_responses)
+            if self.tasks.mode(ctx, entry) == "rounds":  # the answered call makes it a task
+                return await self.tasks.adopt(parked.handle, parked.caller)
             return await self._run_playbook(ctx, entry, arguments, parked.caller, parked)
         declared = declared_capabilities(ctx)
         missing = self.hub.kinds.client_capabilities(entry.playbook) - declared
         if missing:
             raise missing_capability_error(missing, params.name)
+        task_mode = self.tasks.mode(ctx, entry)
         caller = RoundCaller(declared, params.input_responses, self.input_timeout)
+        if task_mode == "task":
+            return await self.tasks.create(entry, arguments, caller)
         return await self._run_playbook(ctx, entry, arguments, caller)
 
     async def _run_playbook(

@@ -315,9 +315,10 @@ def envelope_result(envelope: Envelope, wait: float | None = None, *, link: bool
     clients turn every link into a file block their model then refuses (LangChain's MCP adapters
     with OpenAI), and the execution id is in the structured content anyway.
     """
-    content: list[types.ContentBlock] = [types.TextContent(type="text", text=envelope_text(envelope, wait))]
-    if envelope.status == "ok":
-        content += result_blocks(envelope.data)  # images, audio, resources the playbook returned
+    # the playbook's own blocks (text, images, audio, resources) first: a client showing only the
+    # first block shows the playbook's answer; the hub's summary (status, execution id) follows
+    content: list[types.ContentBlock] = result_blocks(envelope.data) if envelope.status == "ok" else []
+    content.append(types.TextContent(type="text", text=envelope_text(envelope, wait)))
     if link or envelope.status == "running":
         content.append(execution_link(envelope.execution_id))
     return types.CallToolResult(

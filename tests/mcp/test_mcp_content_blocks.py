@@ -48,7 +48,7 @@ async def test_a_playbook_result_carries_image_audio_and_resource_blocks(hub, wr
     async with Client(HubMcpServer(await hub()).server) as client:
         result = await client.call_tool("media", {})
         assert result.is_error is False
-        summary, text, image, audio, resource = result.content
+        text, image, audio, resource, summary = result.content
         assert isinstance(summary, types.TextContent) and summary.text.startswith("ok: media")
         assert isinstance(text, types.TextContent) and text.text == "Here is a red pixel."
         assert isinstance(image, types.ImageContent) and image.mime_type == "image/png" and image.data == PIXEL
