@@ -294,8 +294,9 @@ class HubMcpServer:
     async def _call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult | types.InputRequiredResult | dict[str, Any]:
-        """Run a tool (or start it as a task: `hub.mcp.tasks`). An unknown tool, and one the caller's scopes do not allow (told apart by
-        nothing, so hidden tools do not leak), is a protocol error: MCPError(INVALID_PARAMS)."""
+        """Run a tool (or start it as a task: `hub.mcp.tasks`). An unknown tool, and one the
+        caller's scopes do not allow (told apart by nothing, so hidden tools do not leak), is a
+        protocol error: MCPError(INVALID_PARAMS)."""
         self.remember_session(ctx)
         scopes = caller_scopes()
         found = self.listing().by_name.get(params.name)

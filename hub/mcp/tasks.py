@@ -188,7 +188,8 @@ class HubTasks:
         if headers is not None:
             named = headers.get(MCP_NAME_HEADER)
             if named is None or decode_header_value(named.strip(" \t")) != task_id:
-                raise MCPError(types.HEADER_MISMATCH, f"{MCP_NAME_HEADER} header must be the request's taskId ({method})")
+                raise MCPError(types.HEADER_MISMATCH,
+                               f"{MCP_NAME_HEADER} header must be the request's taskId ({method})")
 
     async def _visible(self, task_id: str) -> Any:
         """The task's execution record; -32602 when unknown or not the caller's to see."""
