@@ -16,31 +16,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
 from http_support import Served, start_server  # noqa: E402
+from mcp_support import SLOW as MCP_SLOW  # noqa: E402
 
 from hub.http.auth import TokenEntry, append_token, hash_token  # noqa: E402
 
 TASKS = "io.modelcontextprotocol/tasks"
 OPS, OTHER = "ops-token-0123456789", "other-token-0123456789"
 
-SLOW = """
-apiVersion: agenthub/v1
-kind: Playbook
-metadata: {name: slow, description: Sleeps then answers., task: optional, scopes: [ops]}
-input:
-  seconds: {type: number, default: 0}
-workflow:
-  - step: work
-    tool:
-      kind: python
-      code: |
-        import asyncio
-
-        async def main(seconds):
-            await asyncio.sleep(seconds)
-            return {"slept": seconds}
-    input: {seconds: "{{ input.seconds }}"}
-    result: {slept: "{{ output.slept }}"}
-"""
+SLOW = MCP_SLOW.replace("capabilities: [waiting]}", "capabilities: [waiting], task: optional, scopes: [ops]}")
+assert SLOW != MCP_SLOW
 
 ASK = """
 apiVersion: agenthub/v1
