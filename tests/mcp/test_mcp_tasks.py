@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
 from http_support import Served, start_server  # noqa: E402
 from mcp_support import SLOW as MCP_SLOW  # noqa: E402
 
+from catalog.loader import check_playbook  # noqa: E402
 from hub.http.auth import TokenEntry, append_token, hash_token  # noqa: E402
 
 TASKS = "io.modelcontextprotocol/tasks"
@@ -36,13 +37,29 @@ workflow:
     result: {ok: "{{ output.content.ok }}"}
 """
 
+NAMED = """
+apiVersion: agenthub/v1
+kind: Playbook
+metadata:
+  name: named
+  description: Asks a name in a round then works as a task.
+  task: {support: required, input: rounds}
+workflow:
+  - step: who
+    tool: {kind: elicit, message: Name?, fields: {name: {type: string}}}
+    next: work
+  - step: work
+    tool: {kind: noop}
+    result: {hello: "{{ who.content.name }}"}
+"""
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     tmp = tmp_path_factory.mktemp("tasks")
     catalog = tmp / "catalog"
     catalog.mkdir()
-    for name, text in (("slow", SLOW), ("ask", ASK)):
+    for name, text in (("slow", SLOW), ("ask", ASK), ("named", NAMED)):
         (catalog / f"{name}.yaml").write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
     tokens = tmp / "tokens.yaml"
     append_token(tokens, TokenEntry(sha256=hash_token(OPS), subject="ops", scopes=["ops"]))
@@ -155,3 +172,23 @@ def test_a_caller_of_another_scope_never_sees_the_task(served: Served):
         assert mismatched.status_code == 400 and error_code(mismatched) == -32020
     finally:
         rpc(served, "tasks/cancel", {"taskId": task_id})
+
+
+def test_input_rounds_first_then_the_answering_call_gets_the_task(served: Served):
+    first = result(rpc(served, "tools/call", {"name": "named", "arguments": {}}))
+    assert first["resultType"] == "input_required" and "taskId" not in first
+    assert list(first["inputRequests"]) == ["who"]
+    answer = {"who": {"action": "accept", "content": {"name": "Ada"}}}
+    second = result(rpc(served, "tools/call", {"name": "named", "arguments": {},
+                                               "requestState": first["requestState"], "inputResponses": answer}))
+    assert second["resultType"] == "task" and not {"requestState", "inputRequests"} & set(second)
+    done = poll(served, second["taskId"], {"completed", "failed", "cancelled"})
+    assert done["status"] == "completed" and done["result"]["structuredContent"]["data"] == {"hello": "Ada"}
+
+
+def test_a_task_setting_outside_the_three_is_refused_on_load():
+    source = textwrap.dedent(ASK).lstrip().replace("task: required", "task: sometimes")
+    loaded = check_playbook(source, "ask.yaml")
+    assert loaded.playbook is None
+    problems = [(p.field, p.message) for p in loaded.problems]
+    assert any(field == "metadata.task" and "'optional'" in message for field, message in problems), problems
