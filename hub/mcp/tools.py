@@ -25,6 +25,7 @@ from hub.contract.access import ANONYMOUS, Caller, strictest_scopes
 from hub.contract.envelope import Envelope
 from hub.contract.errors import ErrorKind
 from hub.mcp.content import result_blocks
+from hub.mcp.portable import portable
 
 T = TypeVar("T")
 
@@ -171,6 +172,9 @@ def _has_ref(schema: Any) -> bool:
     return False
 
 
+_JSON_TYPES = ("object", "array", "string", "number", "boolean", "null")
+
+
 def envelope_schema(output: dict[str, Any] | None = None, *, name: str = "data") -> dict[str, Any]:
     """The full JSON Schema of the agent envelope; `data` typed by `output` when the run succeeded.
 
@@ -186,8 +190,9 @@ def envelope_schema(output: dict[str, Any] | None = None, *, name: str = "data")
             "status": {"enum": ["ok", "error", "running"],
                        "description": "running: the call stopped waiting; the run goes on."},
             "framework": {"type": "string"},
-            "entrypoint": {"type": ["string", "null"]},
-            "data": {"description": "The playbook's result (null unless status is ok)."},
+            "entrypoint": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            "data": {"anyOf": [{"type": kind} for kind in _JSON_TYPES],
+                     "description": "The playbook's result (null unless status is ok)."},
             "execution_id": {"type": "string"},
             "duration": {"type": "number", "description": "Seconds."},
             "error": ERROR_SCHEMA,
@@ -265,8 +270,8 @@ def tool_for_entry(entry: CatalogEntry, needs: frozenset[str] = frozenset()) -> 
         name=entry.name,
         title=meta.title or (annotations.title if annotations else None),
         description=meta.description or default_description(entry),
-        input_schema=entry.input_schema,
-        output_schema=tool_output_schema(entry.output_schema, name=entry.name),
+        input_schema=portable(entry.input_schema),
+        output_schema=portable(tool_output_schema(entry.output_schema, name=entry.name)),
         annotations=annotations,
         _meta={NEEDS_META: sorted(needs)} if needs else None,
     )

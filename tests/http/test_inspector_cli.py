@@ -68,3 +68,51 @@ def test_inspector_over_http(plain_server: Served, tmp_path: Path, era: str):
     check_list(inspector(tmp_path, *target, "--method", "tools/list"))
     check_call(inspector(tmp_path, *target, "--method", "tools/call", "--tool-name", "echo",
                          "--tool-args-json", '{"text": "hi", "times": 2}'))
+
+
+NULLABLE = """
+apiVersion: agenthub/v1
+kind: Playbook
+metadata: {name: nullable, description: Takes and gives nullable values.}
+input:
+  note: {type: [string, "null"], default: null, maxLength: 20}
+  count: {type: [integer], default: 1}
+output:
+  type: object
+  properties:
+    note: {type: [string, "null"]}
+workflow:
+  - step: echo
+    tool: {kind: noop}
+    input: {note: "{{ input.note }}"}
+"""
+
+
+@pytest.mark.parametrize("catalog", ["bundled", "conformance", "nullable"])
+def test_every_published_schema_passes_the_inspectors_portability_check(tmp_path: Path, catalog: str) -> None:
+    """`--strict` lints every tool's input and output schema (type unions, schemas that constrain
+    nothing, ...); the hub's own tools, the bundled catalog, the conformance fixtures and a playbook
+    written with `type` arrays must all come out without a finding."""
+    folder = {"bundled": REPO / "playbooks", "conformance": REPO / "playbooks" / ".conformance"}.get(catalog)
+    if folder is None:
+        folder = tmp_path / "catalog"
+        folder.mkdir()
+        (folder / "nullable.yaml").write_text(NULLABLE.lstrip())
+    env = {**os.environ, "PATH": f"{INSPECTOR.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "MCP_STORAGE_DIR": str(tmp_path / "inspector"), "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [str(INSPECTOR), "--cli", "--strict", "--format", "json", "--method", "tools/list", "--",
+         sys.executable, "-m", "hub.cli.main", "stdio", "--catalog", str(folder), "--db", str(tmp_path / "hub.db")],
+        capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    listed = json.loads(done.stdout)
+    names = {tool["name"] for tool in listed["result"]["tools"]}
+    assert "hub_execution_status" in names and (catalog != "nullable" or "nullable" in names)
+    assert "schemaFindings" not in listed, json.dumps(listed.get("schemaFindings"), indent=1)[:3000]
+    assert "Warning" not in done.stderr and "portability" not in done.stderr, done.stderr[:3000]
+    if catalog == "nullable":
+        tool = next(t for t in listed["result"]["tools"] if t["name"] == "nullable")
+        note = tool["inputSchema"]["properties"]["note"]
+        assert note["anyOf"] == [{"type": "string"}, {"type": "null"}] and note["maxLength"] == 20
+        assert tool["inputSchema"]["properties"]["count"]["type"] == "integer"
