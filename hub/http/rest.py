@@ -36,7 +36,7 @@ from hub.http.auth import missing_scopes
 from hub.contract.envelope import Envelope
 from hub.mcp.tools import caller_scopes, current_caller, entry_scopes, may_use, paginate
 from hub.http.openapi import Answer, Endpoint, PathParam, openapi_document
-from hub.contract.records import EventRecord, ExecutionRecord
+from hub.contract.records import ExecutionRecord
 from hub.http.plumbing import (
     ApiProblem,
     Handler,
@@ -250,7 +250,7 @@ class RestApi:
             raise ApiProblem(422, "REQUEST_INVALID", "cursor is not one this API gave out",
                              {"errors": [{"loc": ["query", "cursor"], "msg": "invalid cursor",
                                           "type": "value_error"}]}) from None
-        body = CatalogPage(items=[_summary(e) for e in page], next_cursor=next_cursor, total=len(visible))
+        body = CatalogPage(items=[CatalogEntrySummary.of(e) for e in page], next_cursor=next_cursor, total=len(visible))
         return JSONResponse(body.model_dump(mode="json"))
 
     async def list_catalog(self, request: Request) -> Response:
@@ -278,7 +278,7 @@ class RestApi:
             return refused
         meta = entry.playbook.metadata
         detail = CatalogEntryDetail(
-            **_summary(entry).model_dump(),
+            **CatalogEntrySummary.of(entry).model_dump(),
             versions=self.hub.catalog.versions(entry.path),
             input_schema=entry.input_schema,
             output_schema=entry.output_schema,
@@ -330,7 +330,7 @@ class RestApi:
         next_before = records[-1].id if more and records else None
         caller = current_caller()
         records = [r for r in records if self.hub.access.allows(r, caller)]
-        body = ExecutionPage(items=[_execution_summary(r) for r in records], next_before=next_before)
+        body = ExecutionPage(items=[ExecutionSummary.of(r) for r in records], next_before=next_before)
         return JSONResponse(body.model_dump(mode="json"))
 
     async def get_execution(self, request: Request) -> Response:
@@ -340,7 +340,7 @@ class RestApi:
             return refused
         envelope = await self.hub.engine.snapshot(record.id)
         assert envelope is not None
-        summary = _execution_summary(record).model_dump(mode="json")
+        summary = ExecutionSummary.of(record).model_dump(mode="json")
         return JSONResponse({**summary, "arguments": record.arguments, "envelope": envelope.for_client().to_dict()})
 
     async def list_events(self, request: Request) -> Response:
@@ -352,7 +352,7 @@ class RestApi:
         events = await self.hub.store.events(record.id, after_seq=q.after_seq, limit=q.limit)
         body = EventPage(
             execution_id=record.id,
-            items=[_event(e) for e in events],
+            items=[Event.of(e) for e in events],
             next_after_seq=events[-1].seq if events else q.after_seq,
             finished=record.status.finished and len(events) < q.limit,
         )
@@ -394,19 +394,3 @@ class RestApi:
         body = ExecutionDiagnosis(execution_id=record.id, **diagnosis.model_dump())
         return JSONResponse(body.model_dump(mode="json", exclude_none=True))
 
-
-def _summary(entry: CatalogEntry) -> CatalogEntrySummary:
-    meta = entry.playbook.metadata
-    return CatalogEntrySummary(
-        path=entry.path, version=entry.version, name=entry.name, kind=entry.kind, title=meta.title,
-        description=meta.description, agent=meta.agent, capabilities=list(meta.capabilities),
-        tags=list(meta.tags), scopes=list(meta.scopes), expose=meta.expose,
-    )
-
-
-def _execution_summary(record: ExecutionRecord) -> ExecutionSummary:
-    return ExecutionSummary.model_validate(record.model_dump(include=set(ExecutionSummary.model_fields)))
-
-
-def _event(event: EventRecord) -> Event:
-    return Event(seq=event.seq, type=event.type, at=event.at, step=event.step, data=event.data)

@@ -18,8 +18,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from catalog.entries import CatalogEntry
 from hub.contract.envelope import Envelope
-from hub.contract.records import ExecutionStatus
+from hub.contract.records import EventRecord, ExecutionRecord, ExecutionStatus
 
 MAX_VERSION = 2**31 - 1
 """Catalog versions and event numbers are bounded here, at the edge, so an oversized number is a
@@ -138,6 +139,15 @@ class CatalogEntrySummary(Model):
     scopes: list[str] = Field(description="Scopes a caller needs to run it.")
     expose: bool = Field(description="Listed as an MCP tool.")
 
+    @classmethod
+    def of(cls, entry: CatalogEntry) -> CatalogEntrySummary:
+        meta = entry.playbook.metadata
+        return CatalogEntrySummary(
+            path=entry.path, version=entry.version, name=entry.name, kind=entry.kind, title=meta.title,
+            description=meta.description, agent=meta.agent, capabilities=list(meta.capabilities),
+            tags=list(meta.tags), scopes=list(meta.scopes), expose=meta.expose,
+        )
+
 
 class CatalogEntryDetail(CatalogEntrySummary):
     versions: list[int] = Field(description="Every version the ledger knows for this path.")
@@ -190,6 +200,10 @@ class ExecutionSummary(Model):
     cancel_requested: bool
     started_by: str | None = Field(default=None, description="Subject of the token that started it (auth on).")
 
+    @classmethod
+    def of(cls, record: ExecutionRecord) -> ExecutionSummary:
+        return ExecutionSummary.model_validate(record.model_dump(include=set(ExecutionSummary.model_fields)))
+
 
 class ExecutionDetail(ExecutionSummary):
     arguments: dict[str, Any] = Field(description="As run, secrets redacted.")
@@ -212,6 +226,10 @@ class Event(Model):
     at: float = Field(description="Unix seconds.")
     step: str | None = None
     data: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: EventRecord) -> Event:
+        return cls(seq=event.seq, type=event.type, at=event.at, step=event.step, data=event.data)
 
 
 class EventPage(Model):
