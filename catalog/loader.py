@@ -21,6 +21,7 @@ known after rendering, and the engine checks the rendered config at run time.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -173,11 +174,17 @@ def _template_sites(
                     yield from _templates(value, (*base, key))
 
 
+@functools.lru_cache(maxsize=1)
+def _template_parser() -> ImmutableSandboxedEnvironment:
+    """The one sandboxed environment templates are parsed with. Built once, not per file (its
+    construction cost as much as a small playbook's other checks); `parse` keeps no state in it."""
+    return ImmutableSandboxedEnvironment()
+
+
 def _check_templates(report: Report, tool_kinds: Mapping[str, ToolKindSpec] | None) -> None:
-    env = ImmutableSandboxedEnvironment()
     for location, text in _template_sites(report.document.data, tool_kinds):
         try:
-            env.parse(text)
+            _template_parser().parse(text)
         except jinja2.TemplateSyntaxError as exc:
             report.at_template(location, f"template syntax error: {exc.message}", exc.lineno or 1)
 
@@ -274,7 +281,7 @@ def _check_mcp_server(report: Report, tool_kinds: Mapping[str, ToolKindSpec] | N
 def _parsed_template(report: Report, location: Location, text: str) -> nodes.Template | None:
     """The template's syntax tree, or None with its syntax error placed on the file."""
     try:
-        return ImmutableSandboxedEnvironment().parse(text)
+        return _template_parser().parse(text)
     except jinja2.TemplateSyntaxError as exc:
         report.at_template(location, f"template syntax error: {exc.message}", exc.lineno or 1)
         return None

@@ -164,3 +164,127 @@ def test_problem_str_and_field_rendering() -> None:
     assert format_field(("workflow", 2, "tool", "url")) == "workflow[2].tool.url"
     assert format_field(("input", "a.b")) == 'input["a.b"]'
     assert format_field((0, "x"), "input") == "input[0].x"
+
+
+def test_plain_scalars_read_as_pyyaml_reads_them_except_yaml12_booleans_and_timestamps() -> None:
+    doc, problems = parse(
+        """\
+        hex: 0x1F
+        grouped: 1_000
+        octal: 017
+        not_octal: 0o17
+        binary: 0b101
+        sexagesimal: 1:30
+        signed: +12
+        inf: .inf
+        minus_inf: -.Inf
+        exponent: 1.5e+3
+        no_dot: 1e3
+        trailing_dot: 6.
+        tilde: ~
+        null_word: null
+        empty:
+        plain_true: true
+        upper_false: FALSE
+        quoted_true: 'true'
+        yes_word: yes
+        day: 2024-01-31
+        quoted_number: '12'
+        """
+    )
+    assert problems == []
+    assert doc is not None
+    expected = {
+        "hex": 31, "grouped": 1000, "octal": 15, "not_octal": "0o17", "binary": 5, "sexagesimal": 90,
+        "signed": 12, "inf": float("inf"), "minus_inf": float("-inf"), "exponent": 1500.0, "no_dot": "1e3",
+        "trailing_dot": 6.0, "tilde": None, "null_word": None, "empty": None, "plain_true": True,
+        "upper_false": False, "quoted_true": "true", "yes_word": "yes", "day": "2024-01-31", "quoted_number": "12",
+    }
+    assert doc.data == expected
+    assert {k: type(v) for k, v in doc.data.items()} == {k: type(v) for k, v in expected.items()}
+
+
+def test_explicit_tags_are_built_by_pyyaml_and_unknown_ones_refused() -> None:
+    doc, problems = parse(
+        """\
+        bool_yes: !!bool yes
+        str_true: !!str true
+        float_twelve: !!float 12
+        int_quoted: !!int '0x1F'
+        bytes: !!binary aGk=
+        a_set: !!set {x: null}
+        """
+    )
+    assert problems == []
+    assert doc is not None
+    assert doc.data == {"bool_yes": True, "str_true": "true", "float_twelve": 12.0, "int_quoted": 31,
+                        "bytes": b"hi", "a_set": {"x"}}
+    assert isinstance(doc.data["float_twelve"], float)
+    doc, problems = parse("a: !local bar\n")
+    assert doc is None
+    assert (problems[0].line, problems[0].column) == (1, 4)
+    assert "could not determine a constructor for the tag '!local'" in problems[0].message
+
+
+def test_an_alias_is_the_anchors_value_placed_at_the_alias_key() -> None:
+    doc, problems = parse(
+        """\
+        base: &b {x: 1, y: [1, 2]}
+        copy: *b
+        list: &l [a]
+        nested: [*l]
+        """
+    )
+    assert problems == []
+    assert doc is not None
+    assert doc.data["copy"] is doc.data["base"] and doc.data["nested"][0] is doc.data["list"]
+    assert doc.positions[("copy",)] == (2, 1)
+    assert doc.value_positions[("copy",)] == (1, 7)  # the anchored mapping
+    assert ("copy", "x") not in doc.positions  # what is inside is placed at the anchor only
+    assert doc.positions[("base", "y", 1)] == (1, 24)
+
+
+def test_merge_lists_resolve_in_order_and_merged_values_keep_their_own_positions() -> None:
+    doc, problems = parse(
+        """\
+        one: &one {a: 1, b: 1}
+        two: &two {b: 2, c: 2}
+        both:
+          <<: [*one, *two]
+          c: 3
+        inline: {<<: {d: 4}}
+        """
+    )
+    assert problems == []
+    assert doc is not None
+    assert doc.data["both"] == {"a": 1, "b": 1, "c": 3}
+    assert doc.data["inline"] == {"d": 4}
+    assert doc.positions[("both", "a")] == (1, 12)
+    assert doc.positions[("both", "c")] == (5, 3)
+    doc, problems = parse("a: {<<: [1]}\n")
+    assert doc is None and "expected a mapping for merging" in problems[0].message
+
+
+SCALARS = ["0x1F", "1_000", ".inf", ".NaN", "~", "true", "'true'", "yes", "1:30", "017", "-.5", "null", "''",
+           "!!str 1", "!!int '1'", "!!float 1", "!!bool true", "!!binary aGk=", "2024-01-01", "\"q\"", "x y",
+           "|\n    block"]
+
+
+def test_the_data_is_what_pyyaml_builds_from_the_same_tags() -> None:
+    """The reader builds the common tags itself; PyYAML's constructor on the same nodes is the
+    reference (including merges, aliases, and every scalar spelling above)."""
+    import yaml
+
+    from catalog.yaml_source import _StrictLoader
+
+    texts = [f"k{i}: {s}\n" for i, s in enumerate(SCALARS)] + [
+        "".join(f"k{i}: {s}\n" for i, s in enumerate(SCALARS)),
+        "a: &a [x, {y: 1}]\nb: {<<: {p: *a}, q: *a}\nc: [*a, *a]\n",
+        "l: [1, [2, [3, {4a: ~}]]]\nm: {n: {o: {p: .5}}}\n",
+    ]
+    for text in texts:
+        doc, problems = parse_yaml(text, "pb.yaml")
+        assert problems == [], text
+        assert doc is not None
+        reference = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - the strict safe loader
+        assert repr(doc.data) == repr(reference), text
