@@ -28,4 +28,4 @@ fi
 
 # The test starts the server through tests/troubleshoot/llama_server_main.py, which turns off
 # llama.cpp's extra CPU buffer types (AMX kernels crash some VMs on the first completion).
-.venv/bin/python -m pytest tests/troubleshoot/test_real_model.py -m real_model -q -s -p no:cacheprovider
+.venv/bin/python -m pytest tests/troubleshoot/test_real_model.py -m real_model -q -s -n 0 -p no:cacheprovider
