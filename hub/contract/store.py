@@ -21,7 +21,9 @@ class EventStore(Protocol):
         """Flush what is pending and release the connection."""
 
     async def create(self, execution: ExecutionRecord) -> None:
-        """Insert a new execution; durable on return."""
+        """Insert a new execution; durable on return. (An implementation may queue the write at
+        once and hand back a future instead of a coroutine, as SQLite's does: awaiting either is
+        the same to callers.)"""
 
     def append(self, event: EventRecord) -> None:
         """Queue an event; never blocks. The store numbers it (`seq`) when it is written."""

@@ -202,16 +202,18 @@ class Engine(Admission, RemoteExecutions):
         if parent is None:  # the slot is taken before any await, so the limit holds under a burst
             self._top_level.add(execution_id)
         # The record's write is queued, not awaited: the run starts at once and the record, its
-        # events and its final write usually share a transaction. The store's queue is FIFO and
-        # the create task runs before the execution's (asyncio runs ready tasks in order), so the
-        # record is written before any event; the answer waits for `finish`, which commits after
-        # it, so nothing acknowledged is lost. Who hands out the id before the end awaits
-        # `handle.durable()`.
-        created = asyncio.ensure_future(self.store.create(record))
-        created.add_done_callback(_report_create_failure)
+        # events and its final write usually share a transaction. The execution's task is made
+        # first, but its first step runs only on the loop's next pass, after the record's write
+        # was queued here, and the store's queue is FIFO, so the record is written before any
+        # event. (Made in this order, a store that queues at once, as SQLite's does, hands the
+        # record over together with a short run's events and final write.) The answer waits for
+        # `finish`, which commits after it, so nothing acknowledged is lost. Who hands out the id
+        # before the end awaits `handle.durable()`.
         if listener is not None:
             self._listeners[execution_id] = listener
         task = asyncio.create_task(self._execute(record, state, started), name=f"execution:{execution_id}")
+        created = asyncio.ensure_future(self.store.create(record))
+        created.add_done_callback(_report_create_failure)
         self._running[execution_id] = task
         task.add_done_callback(lambda _t: self._forget(execution_id))
         self._cancel_watch.ensure()

@@ -145,7 +145,10 @@ class SqliteEventStore:
             return
         await self._call(None)
 
-    async def create(self, execution: ExecutionRecord) -> None:
+    def create(self, execution: ExecutionRecord) -> asyncio.Future[None]:
+        """Queued at once (a future, not a coroutine to schedule): a run's record, its events and
+        its final write then reach the writer in one hand-over, one transaction (`hub.store.
+        sqlite_writer`), with no task per write. Awaiting it is what `EventStore.create` promises."""
         e = execution
         row = (
             e.id, e.parent_id, e.playbook_path, e.playbook_version, e.playbook_name,
@@ -163,7 +166,7 @@ class SqliteEventStore:
                 raise ValueError(f"execution {e.id} already exists") from exc
             tx.started(e.id)
 
-        await self._call(op, f"create {e.id}")
+        return self._queued(op, f"create {e.id}")
 
     async def set_status(self, execution_id: str, status: ExecutionStatus) -> None:
         """Move an unfinished execution to pending/running; a finished one is left as it is."""
@@ -181,9 +184,10 @@ class SqliteEventStore:
 
         await self._call(op, f"set_status {execution_id}")
 
-    async def finish(
+    def finish(
         self, execution_id: str, status: ExecutionStatus, envelope: dict[str, Any]
-    ) -> None:
+    ) -> asyncio.Future[None]:
+        """Queued at once, like `create` (the engine's final write shares the run's hand-over)."""
         status = ExecutionStatus(status)
         if not status.finished:
             raise ValueError(f"finish takes a final status, not {status.value}")
@@ -197,7 +201,7 @@ class SqliteEventStore:
             if cur.rowcount == 0:
                 self._require(tx, execution_id)
 
-        await self._call(op, f"finish {execution_id}")
+        return self._queued(op, f"finish {execution_id}")
 
     async def request_cancel(self, execution_id: str) -> bool:
         at = time.time()
@@ -254,9 +258,15 @@ class SqliteEventStore:
 
     async def _call(self, fn: Callable[[Tx], Any] | None, name: str = "flush") -> Any:
         """Queue a write behind everything appended so far and wait until it is committed."""
+        return await self._queued(fn, name)
+
+    def _queued(self, fn: Callable[[Tx], Any] | None, name: str) -> asyncio.Future[Any]:
+        """Queue a write now; the future resolves once it is committed (failed: store not open)."""
         if self._closed or self._writer is None:
-            raise RuntimeError("the store is closed" if self._closed else "the store is not open")
-        return await self._writer.submit(fn, name)
+            failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            failed.set_exception(RuntimeError("the store is closed" if self._closed else "the store is not open"))
+            return failed
+        return self._writer.submit(fn, name)
 
     # --- reads --------------------------------------------------------------------------------
 

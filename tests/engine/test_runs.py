@@ -332,3 +332,36 @@ async def test_runaway_arc_cycle_hits_the_step_limit(hub, write_playbook):
     await h.store.flush()
     finished = [e for e in await h.store.events(env.execution_id) if e.type == "step.finished"]
     assert len(finished) == 50
+
+
+async def test_a_short_run_commits_its_record_events_and_end_in_one_transaction(hub, write_playbook):
+    """The record's write, the four events and the final write of a run that never waits reach
+    the store's writer in one hand-over: one transaction, not one for the record and one for the
+    rest (each costs the writer thread a wake-up and a commit)."""
+    write_playbook("quick", """
+        apiVersion: agenthub/v1
+        kind: Playbook
+        metadata: {name: quick}
+        input:
+          text: {type: string}
+        workflow:
+          - step: echo
+            tool:
+              kind: python
+              code: |
+                async def main(text):
+                    return {"text": text}
+            input: {text: "{{ input.text }}"}
+        """)
+    h = await hub()
+    assert (await h.engine.run("quick", {"text": "warm"})).ok  # compiles and caches the step
+    await h.store.flush()
+    for i in range(5):
+        before = h.store.stats.transactions
+        env = await h.engine.run("quick", {"text": f"call {i}"})
+        assert env.ok and env.data == {"text": f"call {i}"}, env
+        assert h.store.stats.transactions - before == 1
+        record = await h.store.get(env.execution_id)
+        assert record.status is ExecutionStatus.SUCCEEDED and record.envelope["data"] == {"text": f"call {i}"}
+        types = [e.type for e in await h.store.events(env.execution_id)]
+        assert types == ["execution.started", "step.started", "step.finished", "execution.finished"]
