@@ -82,6 +82,18 @@ def plain_check(schema: Any) -> Check | None:
         if item is None:
             return None
         checks.append(lambda v: not isinstance(v, list) or all(item(x) for x in v))
+    return _all_of(checks)
+
+
+def _all_of(checks: list[Check]) -> Check:
+    """One check for all of `checks` (the usual one or two without a generator per value)."""
+    if not checks:
+        return lambda _value: True
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda value: first(value) and second(value)
     return lambda value: all(check(value) for check in checks)
 
 
@@ -89,8 +101,9 @@ def _object_check(properties: dict[str, Check], required: tuple[str, ...], extra
     def check(value: Any) -> bool:
         if not isinstance(value, dict):
             return True  # object keywords say nothing about other types
-        if any(name not in value for name in required):
-            return False
+        for name in required:
+            if name not in value:
+                return False
         for key, item in value.items():
             sub = properties.get(key)
             if sub is None:

@@ -233,7 +233,7 @@ def _fill_value(container: dict[str, Any], name: str, default: Any) -> None:
 
 def apply_defaults(playbook: Playbook, arguments: Mapping[str, Any]) -> dict[str, Any]:
     """A new dict: `arguments` with declared and workload defaults filled in, nested objects too."""
-    result = copy.deepcopy(dict(arguments))
+    result = _copy_arguments(arguments)
     if playbook.input_document is not None:  # top-level defaults only; a `$ref`'d one is not followed
         for name, prop in (playbook.input_document.get("properties") or {}).items():
             if isinstance(prop, dict) and "default" in prop and name not in result:
@@ -245,6 +245,17 @@ def apply_defaults(playbook: Playbook, arguments: Mapping[str, Any]) -> dict[str
         if name not in declared:
             _fill_value(result, name, value)
     return result
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _copy_arguments(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of the arguments, so defaults filled in never touch the caller's objects; a
+    plain dict copy when every value is a scalar (most calls: nothing nested to share)."""
+    if all(type(value) in _SCALARS for value in arguments.values()):
+        return dict(arguments)
+    return copy.deepcopy(dict(arguments))
 
 
 def _type_name(value: Any) -> str:

@@ -32,6 +32,40 @@ def encoding_problem(value: Any, max_depth: int) -> str | None:
     >>> encoding_problem([[[[]]]], 3)
     'value[0][0][0]: nested deeper than 3 levels'
     """
+    if _storable(value, max_depth):  # the usual answer, without a path string per value
+        return None
+    return _first_problem(value, max_depth)
+
+
+_LEAVES = (str, float, bool, type(None))
+
+
+def _storable(value: Any, max_depth: int) -> bool:
+    """True when `value` certainly has no problem (a walk without paths: one per call)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if item.bit_length() > _MAX_INT_BITS:
+                return False
+            continue
+        else:
+            continue
+        if depth > max_depth:
+            return False
+        for child in children:
+            if type(child) in _LEAVES:
+                continue
+            stack.append((child, depth + 1))
+    return True
+
+
+def _first_problem(value: Any, max_depth: int) -> str | None:
+    """The path and reason of the first problem in `value` (the message `encoding_problem` gives)."""
     stack: list[tuple[Any, int, str]] = [(value, 1, "value")]
     while stack:
         item, depth, path = stack.pop()

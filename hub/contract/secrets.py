@@ -80,6 +80,9 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._raw = frozenset(s for s in secrets if isinstance(s, str) and len(s) >= _MIN_SECRET_LENGTH)
+        if not self._raw:  # most runs have no secrets
+            self._secrets: list[str] = []
+            return
         found = {form for s in self._raw for form in derived_forms(s)}
         self._secrets = sorted(found, key=len, reverse=True)  # longest first: no partial leftovers
 

@@ -52,6 +52,17 @@ def is_template(value: str) -> bool:
     return "{{" in value or "{%" in value
 
 
+def has_template(value: Any) -> bool:
+    """Whether rendering `value` (as `Templates.render` walks it) could change anything."""
+    if isinstance(value, str):
+        return is_template(value)
+    if isinstance(value, dict):
+        return any(has_template(item) for item in value.values())
+    if isinstance(value, list):
+        return any(has_template(item) for item in value)
+    return False
+
+
 class _HubSandbox(ImmutableSandboxedEnvironment):
     """The sandbox, with size limits on what one operation may build and a deadline on loops
     (`hub.contract.template_limits`)."""

@@ -38,7 +38,7 @@ from hub.engine.admission import Admission
 from hub.engine.outcomes import RunHandle, augments, brief, json_path, recordable, status_for
 from hub.engine.remote_runs import RemoteExecutions
 from hub.engine.state import ExecutionState
-from hub.engine.workflow import DEADLINE_SAFETY_NET, StepFailed, WorkflowRun
+from hub.engine.workflow import DEADLINE_SAFETY_NET, StepConfigs, StepFailed, WorkflowRun
 
 log = logging.getLogger("agenthub.engine")
 
@@ -87,6 +87,7 @@ class Engine(Admission, RemoteExecutions):
         self.kinds = kinds
         self.settings = settings or EngineSettings()
         self.templates = Templates()
+        self._configs = StepConfigs()
         self.failure_hooks = list(failure_hooks or [])
         self._ids = ExecutionIds()
         self._rng = random.Random()
@@ -229,14 +230,16 @@ class Engine(Admission, RemoteExecutions):
         status, error, data = ExecutionStatus.SUCCEEDED, None, None
         run = WorkflowRun(
             state, self.kinds.get, self.templates.render, self.templates.truthy,
-            max_activations=self.settings.max_activations, rng=self._rng,
+            max_activations=self.settings.max_activations, rng=self._rng, configs=self._configs,
         )
         try:
             remaining = state.context.remaining()
-            # a safety net only: the step that meets the deadline reports it itself first
-            limit = None if remaining is None else remaining + DEADLINE_SAFETY_NET * 1.5
-            async with asyncio.timeout(limit):
+            if remaining is None:  # no deadline: no timer to arm
                 data = await run.run()
+            else:
+                # a safety net only: the step that meets the deadline reports it itself first
+                async with asyncio.timeout(remaining + DEADLINE_SAFETY_NET * 1.5):
+                    data = await run.run()
             data = self._check_output(entry, data)
         except StepFailed as failed:
             error = failed.error

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-import uuid
 
 
 _RANDOM_BYTES = 4096
@@ -39,4 +38,7 @@ class ExecutionIds:
             if value <= self._last:  # same millisecond: keep the order by counting up
                 value = self._last + 1
             self._last = value
-            return str(uuid.UUID(int=value))
+        # the canonical 8-4-4-4-12 text of the 128 bits (what str(uuid.UUID(int=value)) gives, at
+        # a third of its cost: no UUID object per call)
+        text = f"{value:032x}"
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

@@ -21,6 +21,7 @@ from catalog.model import RetryPolicy, Step, ToolSpec
 from hub.contract.plain_data import MAX_OUTPUT_DEPTH, encoding_problem
 from hub.contract.envelope import Envelope, ErrorInfo, Failure, StepRef
 from hub.contract.errors import ErrorCode
+from hub.contract.templates import has_template
 from hub.contract.records import EventType
 from hub.engine.loops import run_loop
 from hub.engine.state import ExecutionState
@@ -35,6 +36,30 @@ log = logging.getLogger("agenthub.engine")
 _ONE_ATTEMPT = RetryPolicy(attempts=1)
 DEADLINE_SAFETY_NET = 1.0
 """Seconds past the deadline before the engine stops work that should have ended itself there."""
+
+class StepConfigs:
+    """The checked config of each tool block whose fields hold no template (the same every run),
+    kept by the engine so a run does not render and validate it again. The tool block itself is
+    kept beside its config, so the key (its id) stays its own while the entry lives here."""
+
+    LIMIT = 4096
+    """Blocks kept at most; past it the cache starts over (catalog reloads make new blocks)."""
+
+    def __init__(self) -> None:
+        self._found: dict[int, tuple[ToolSpec, type[BaseModel], BaseModel | None]] = {}
+
+    def get(self, tool: ToolSpec, kind: StepKind) -> tuple[bool, BaseModel | None]:
+        """(known, config): known with None means the block has templates (render it each time)."""
+        found = self._found.get(id(tool))
+        if found is None or found[0] is not tool or found[1] is not kind.config_model:
+            return False, None
+        return True, found[2]
+
+    def put(self, tool: ToolSpec, kind: StepKind, config: BaseModel | None) -> None:
+        if len(self._found) >= self.LIMIT:
+            self._found.clear()
+        self._found[id(tool)] = (tool, kind.config_model, config)
+
 
 class StepFailed(Exception):
     def __init__(self, error: ErrorInfo) -> None:
@@ -54,6 +79,7 @@ class WorkflowRun:
         *,
         max_activations: int,
         rng: Any,
+        configs: StepConfigs | None = None,
     ) -> None:
         self.state = state
         self._kind = kinds
@@ -61,6 +87,7 @@ class WorkflowRun:
         self._truthy = truthy
         self._max_activations = max_activations
         self._rng = rng
+        self._configs = configs if configs is not None else StepConfigs()
         self._jumps: dict[str, str] = {}
 
     async def run(self) -> Any:
@@ -131,7 +158,9 @@ class WorkflowRun:
         try:
             data = select(data, step.output)
             state.outputs[name] = data
-            ctx = state.render_context({"output": data, "result": data, "event": {"name": event}})
+            # the names `set`, `result` and the arcs see; a step with none of them needs none
+            uses_ctx = step.set or step.declares_result or (step.next is not None and name not in self._jumps)
+            ctx = state.render_context({"output": data, "result": data, "event": {"name": event}}) if uses_ctx else {}
             for key, value in (step.set or {}).items():
                 self._assign(key, self._render(value, ctx, f"{name}.set.{key}"), None)
             if step.set:
@@ -255,8 +284,10 @@ class WorkflowRun:
                     data, error = None, ErrorInfo.of(
                         ErrorCode.OUTPUT_NOT_SERIALIZABLE, f"{where}: the output cannot be stored: {problem}")
             try:
+                # without rules, and not keeping the envelope, no decision is made (`decide`)
                 decision = decide(tool, data, outcome(data, error, child_id), ctx, attempt, where, self._render,
-                                  self._truthy, lambda k, v: self._assign(k, v, iteration_scope))
+                                  self._truthy, lambda k, v: self._assign(k, v, iteration_scope)
+                                  ) if continues or tool.rules else None
             except Failure as failure:
                 raise self._fail(step, failure.error) from None
             if decision is not None:
@@ -304,11 +335,25 @@ class WorkflowRun:
         return data
 
     def _config(self, step: Step, tool: ToolSpec, kind: StepKind, ctx: dict[str, Any], where: str) -> BaseModel:
+        known, cached = self._configs.get(tool, kind)
+        if cached is not None:
+            return cached
         raw = tool.config
+        if not known:  # the first time: a block without templates is checked once for good
+            if any(has_template(v) for k, v in raw.items() if k not in kind.raw_fields):
+                self._configs.put(tool, kind, None)
+            else:
+                config = self._checked_config(kind, raw, where)
+                self._configs.put(tool, kind, config)
+                return config
         rendered = {
             k: v if k in kind.raw_fields else self._render(v, ctx, f"{where}.tool.{k}")
             for k, v in raw.items()
         }
+        return self._checked_config(kind, rendered, where)
+
+    @staticmethod
+    def _checked_config(kind: StepKind, rendered: dict[str, Any], where: str) -> BaseModel:
         try:
             return kind.config_model.model_validate(rendered)
         except ValidationError as exc:
@@ -340,11 +385,15 @@ class WorkflowRun:
             ),
             template_context=template_context,
         )
+        scope: asyncio.Timeout | None = None
         try:
-            async with asyncio.timeout(limit) as scope:
+            if limit is None:  # no step timeout and no deadline: no timer to arm
                 result = await kind.run(call)
+            else:
+                async with asyncio.timeout(limit) as scope:
+                    result = await kind.run(call)
         except TimeoutError:
-            if not scope.expired():
+            if scope is None or not scope.expired():
                 return None, unexpected(kind, TimeoutError("timed out inside the step")), None
             if by_deadline:
                 return None, ErrorInfo.of(ErrorCode.DEADLINE_EXCEEDED, f"{step.step}: the execution's deadline passed"), None

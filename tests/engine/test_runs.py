@@ -365,3 +365,34 @@ async def test_a_short_run_commits_its_record_events_and_end_in_one_transaction(
         assert record.status is ExecutionStatus.SUCCEEDED and record.envelope["data"] == {"text": f"call {i}"}
         types = [e.type for e in await h.store.events(env.execution_id)]
         assert types == ["execution.started", "step.started", "step.finished", "execution.finished"]
+
+
+async def test_tool_configs_without_templates_are_checked_once_and_templated_ones_every_run(hub, write_playbook):
+    """A tool block with no template is validated once and reused (`StepConfigs`); one with
+    templates is rendered for each run (a fixed block that does not validate never loads)."""
+    write_playbook("configs", """
+        apiVersion: agenthub/v1
+        kind: Playbook
+        metadata: {name: configs}
+        input:
+          greeting: {type: string}
+        workflow:
+          - step: fixed
+            tool:
+              kind: python
+              code: |
+                def main():
+                    return "fixed"
+            next: templated
+          - step: templated
+            tool:
+              kind: python
+              input: {greeting: "{{ input.greeting }}"}
+              code: |
+                result = greeting + "!"
+            result: {fixed: "{{ fixed }}", templated: "{{ templated }}"}
+        """)
+    h = await hub()
+    for greeting in ("hello", "hi", "hey"):
+        env = await h.engine.run("configs", {"greeting": greeting})
+        assert env.ok and env.data == {"fixed": "fixed", "templated": f"{greeting}!"}, env
