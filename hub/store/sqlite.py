@@ -44,6 +44,8 @@ from hub.store.sqlite_writer import BatchWriter, StoreStats, Tx, text_of
 
 log = logging.getLogger("agenthub.store")
 
+_INSERT_EXECUTION = f"INSERT INTO executions ({EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 15)})"
+
 
 class SqliteEventStore:
     """`hub.contract.store.EventStore` on one SQLite file (see the module docstring)."""
@@ -159,14 +161,12 @@ class SqliteEventStore:
 
         def op(tx: Tx) -> None:
             try:
-                tx.conn.execute(
-                    f"INSERT INTO executions ({EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 15)})", row
-                )
+                tx.conn.execute(_INSERT_EXECUTION, row)
             except sqlite3.IntegrityError as exc:
                 raise ValueError(f"execution {e.id} already exists") from exc
             tx.started(e.id)
 
-        return self._queued(op, f"create {e.id}")
+        return self._queued(op, f"create {e.id}", atomic=True)
 
     async def set_status(self, execution_id: str, status: ExecutionStatus) -> None:
         """Move an unfinished execution to pending/running; a finished one is left as it is."""
@@ -201,7 +201,7 @@ class SqliteEventStore:
             if cur.rowcount == 0:
                 self._require(tx, execution_id)
 
-        return self._queued(op, f"finish {execution_id}")
+        return self._queued(op, f"finish {execution_id}", atomic=True)
 
     async def request_cancel(self, execution_id: str) -> bool:
         at = time.time()
@@ -260,13 +260,14 @@ class SqliteEventStore:
         """Queue a write behind everything appended so far and wait until it is committed."""
         return await self._queued(fn, name)
 
-    def _queued(self, fn: Callable[[Tx], Any] | None, name: str) -> asyncio.Future[Any]:
-        """Queue a write now; the future resolves once it is committed (failed: store not open)."""
+    def _queued(self, fn: Callable[[Tx], Any] | None, name: str, *, atomic: bool = False) -> asyncio.Future[Any]:
+        """Queue a write now; the future resolves once it is committed (failed: store not open).
+        `atomic`: one statement, one row, no event (`sqlite_writer._Op`): no savepoint needed."""
         if self._closed or self._writer is None:
             failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             failed.set_exception(RuntimeError("the store is closed" if self._closed else "the store is not open"))
             return failed
-        return self._writer.submit(fn, name)
+        return self._writer.submit(fn, name, atomic=atomic)
 
     # --- reads --------------------------------------------------------------------------------
 

@@ -39,14 +39,18 @@ class StoreStats:
 
 class _Op:
     """A write that someone awaits on an event loop. `fn is None` makes it a barrier (what
-    `flush()` waits on)."""
+    `flush()` waits on). An `atomic` write changes at most one row with one statement and adds no
+    event, so when it fails SQLite has already undone it (the statement's own rollback): it needs
+    no savepoint of its own."""
 
-    __slots__ = ("fn", "name", "future")
+    __slots__ = ("fn", "name", "future", "atomic")
 
-    def __init__(self, fn: Callable[[Tx], Any] | None, name: str, future: asyncio.Future[Any]) -> None:
+    def __init__(self, fn: Callable[[Tx], Any] | None, name: str, future: asyncio.Future[Any],
+                 atomic: bool = False) -> None:
         self.fn = fn
         self.name = name
         self.future = future
+        self.atomic = atomic
 
 
 _STOP = object()
@@ -141,14 +145,12 @@ class BatchWriter:
 
     def put(self, event: EventRecord) -> None:
         try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        with self._held_lock:
-            if loop is None:  # another thread: behind what a loop holds, in order
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # another thread: behind what a loop holds, in order
+            with self._held_lock:
                 self._hand_over_locked()
                 self._queue.put(event)
-                return
+            return
         self._hold(event, loop)
 
     def _hold(self, item: _Item, loop: asyncio.AbstractEventLoop) -> None:
@@ -169,11 +171,11 @@ class BatchWriter:
             self._queue.put(self._held)
             self._held = []
 
-    def submit(self, fn: Callable[[Tx], Any] | None, name: str = "flush") -> asyncio.Future[Any]:
+    def submit(self, fn: Callable[[Tx], Any] | None, name: str = "flush", *, atomic: bool = False) -> asyncio.Future[Any]:
         """Queue a write (None: a barrier) behind everything queued so far; the future (of the
-        running loop) resolves when it is committed."""
+        running loop) resolves when it is committed. `atomic`: see `_Op`."""
         loop = asyncio.get_running_loop()
-        op = _Op(fn, name, loop.create_future())
+        op = _Op(fn, name, loop.create_future(), atomic)
         self._hold(op, loop)
         return op.future
 
@@ -271,14 +273,16 @@ class BatchWriter:
             return tx.add_event(item.execution_id, text_of(item.type), item.at, item.step, item.data), None
         if item.fn is None:
             return None, None
-        mark = tx.savepoint()
+        mark = None if item.atomic else tx.savepoint()
         try:
             result = item.fn(tx)
         except Exception as exc:
             if not tx.conn.in_transaction:  # SQLite gave up the whole transaction
                 raise
-            tx.rollback_to(mark)
+            if mark is not None:
+                tx.rollback_to(mark)
             log.warning("store write refused: %s: %s", _describe(item), exc)
             return None, exc
-        tx.release()
+        if mark is not None:
+            tx.release()
         return result, None

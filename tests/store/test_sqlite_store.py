@@ -151,3 +151,31 @@ def test_writes_a_loop_held_reach_the_file_whatever_loop_comes_next(tmp_path: Pa
 
     asyncio.run(first())
     assert asyncio.run(asyncio.wait_for(second(), 30)) == list(enumerate(types, 1))
+
+
+async def test_refused_writes_in_one_transaction_fail_alone(store: SqliteEventStore, ids: ExecutionIds) -> None:
+    """A record and a final write need no savepoint of their own (one statement each): queued
+    together with good writes and events, one that SQLite refuses (a duplicate id, a finish of an
+    unknown run) fails alone, and everything else in the same transaction is committed."""
+    import asyncio
+
+    taken, first, second, unknown = ids.new(), ids.new(), ids.new(), ids.new()
+    await store.create(execution(taken, status="running"))
+    before = store.stats.transactions
+    writes = [
+        store.create(execution(first, status="running")),
+        store.create(execution(taken, playbook_path="other")),
+        store.finish(unknown, "failed", {"status": "error"}),
+        store.finish(first, "succeeded", {"status": "ok"}),
+        store.create(execution(second, status="running")),
+    ]
+    store.append(event(second))
+    outcomes = await asyncio.gather(*writes, return_exceptions=True)
+    assert store.stats.transactions - before == 1  # all of it in one transaction
+    assert [type(o).__name__ for o in outcomes] == ["NoneType", "ValueError", "LookupError", "NoneType", "NoneType"]
+    assert (await store.get(taken)).playbook_path == "demo/hello"
+    done = await store.get(first)
+    assert done.status.value == "succeeded" and done.envelope == {"status": "ok"}
+    assert (await store.get(second)).status.value == "running"
+    assert [e.type for e in await store.events(second)] == [EventType.STEP_FINISHED.value]
+    assert await store.get(unknown) is None
