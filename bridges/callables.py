@@ -182,8 +182,14 @@ async def call(fn: Callable[..., Any], args: tuple[Any, ...] = (), kwargs: Mappi
     return await settle(result)
 
 
+_PLAIN_RESULTS = frozenset({dict, list, str, int, float, bool, type(None)})
+"""Result types that are neither awaitable nor generators (most results: no `inspect` checks)."""
+
+
 async def settle(result: Any) -> Any:
     """Await an awaitable and drain an async generator a sync call handed back."""
+    if type(result) in _PLAIN_RESULTS:
+        return result
     if inspect.isawaitable(result):
         result = await result
     if inspect.isasyncgen(result):

@@ -30,6 +30,10 @@ from hub.contract.errors import ErrorCode
 from hub.contract.steps import StepCall
 
 
+_FITTING_KEPT = 4096
+"""Checked (function, argument names) pairs kept at most; past it the set starts over."""
+
+
 class PythonConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -59,6 +63,8 @@ class PythonKind:
 
     def __init__(self) -> None:
         self._functions: dict[str, tuple[Callable[..., Any], inspect.Signature | None]] = {}
+        self._fitting: set[tuple[str, frozenset[str]]] = set()
+        """(function key, argument names) calls already checked against the signature."""
         self._modules: dict[str, CodeType] = {}
         self._module_form: dict[str, bool] = {}
         """Whether inline code sets `result` (NoETL's module form), by code: parsed once."""
@@ -68,8 +74,14 @@ class PythonKind:
         assert isinstance(config, PythonConfig)
         if config.code is not None and (config.input or config.args or config.libs or self._sets_result(config.code)):
             return await self._run_module(config, call)
-        fn, signature = await self._resolve(config)
-        _check_signature(fn, signature, call.input)
+        key = config.function or "code:" + str(config.code)
+        fn, signature = self._functions.get(key) or await self._resolve(config)
+        fits = (key, frozenset(call.input))
+        if fits not in self._fitting:  # the same names fit the same function every time
+            _check_signature(fn, signature, call.input)
+            if len(self._fitting) >= _FITTING_KEPT:
+                self._fitting.clear()
+            self._fitting.add(fits)
         try:
             result = await call_function(fn, kwargs=call.input)
         except Failure:

@@ -153,7 +153,8 @@ def transport_security(settings: HttpSettings) -> TransportSecuritySettings:
 class BodyLimitMiddleware:
     """Refuses request bodies over `limit` bytes with 413: at once from Content-Length, or as soon
     as a chunked body grows past it. Then the app is told the client went away (`http.disconnect`)
-    and whatever it still tries to answer is dropped."""
+    and whatever it still tries to answer is dropped. A body with a Content-Length within the limit
+    goes through untouched (uvicorn's parser delivers exactly that many bytes)."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -163,10 +164,19 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send)
-            return
+        declared = chunked = None
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = value
+        if declared is not None and declared.isdigit():
+            if int(declared) > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+            if chunked is None:  # the server reads exactly that many bytes: nothing to count
+                await self.app(scope, receive, send)
+                return
         seen = 0
         started = refused = False
 

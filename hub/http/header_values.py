@@ -24,9 +24,17 @@ class TrimmedMcpHeaders:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             headers = scope["headers"]
-            if any(name.startswith(b"mcp-") and value != value.strip(_OWS) for name, value in headers):
+            if _untrimmed(headers):
                 scope = dict(scope)
                 scope["headers"] = [
                     (name, value.strip(_OWS) if name.startswith(b"mcp-") else value) for name, value in headers
                 ]
         await self.app(scope, receive, send)
+
+
+def _untrimmed(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether any `mcp-*` value starts or ends with SP/HTAB (a loop: this runs on every request)."""
+    for name, value in headers:
+        if value and (value[0] in _OWS or value[-1] in _OWS) and name.startswith(b"mcp-"):
+            return True
+    return False

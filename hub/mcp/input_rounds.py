@@ -39,7 +39,7 @@ from hub.mcp.progress import EventRelay
 DEFAULT_INPUT_TIMEOUT = 600.0
 EXECUTION_META = "agenthub/execution_id"
 """The `_meta` key of an input round naming the waiting execution (to follow or cancel it)."""
-_BATCH_YIELDS = 5
+_BATCH_YIELDS = 6
 """Loop turns a call waits after the first question, so questions asked together (parallel
 branches) go out in one round."""
 
@@ -59,7 +59,8 @@ class RoundCaller:
         self._supplied = dict(supplied or {})
         self._timeout = timeout
         self._open: dict[str, _Question] = {}
-        self._asked = asyncio.Event()
+        self._waiting: list[asyncio.Future[None]] = []
+        """The calls' `asked()` futures, until a question opens."""
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -90,7 +91,9 @@ class RoundCaller:
                 pass  # not an answer to this question: ask it
         question = _Question(request, parse, asyncio.get_running_loop().create_future())
         self._open[key] = question
-        self._asked.set()
+        waiting, self._waiting = self._waiting, []
+        for waiter in waiting:
+            self._settle_soon(waiter, _BATCH_YIELDS)
         try:
             async with asyncio.timeout(self._timeout):
                 return await question.answer
@@ -116,13 +119,29 @@ class RoundCaller:
             except ValueError:
                 continue
 
-    async def asked(self) -> None:
-        """Returns once a question waits for an answer (after a few loop turns, to batch)."""
-        while not self.questions():
-            self._asked.clear()
-            await self._asked.wait()
-        for _ in range(_BATCH_YIELDS):
-            await asyncio.sleep(0)
+    def asked(self) -> asyncio.Future[None]:
+        """Done once a question waits for an answer (a few loop turns after it was asked, so
+        questions asked together go out in one round). A future the question settles, not a task
+        per call: most runs never ask."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.questions():
+            self._settle_soon(waiter, _BATCH_YIELDS)
+        else:
+            self._waiting = [w for w in self._waiting if not w.done()]  # earlier rounds' waiters
+            self._waiting.append(waiter)
+        return waiter
+
+    def _settle_soon(self, waiter: asyncio.Future[None], turns: int) -> None:
+        """Settle `waiter` after `turns` more loop turns, if a question still waits then (else it
+        waits for the next question)."""
+        if waiter.done():
+            return
+        if turns > 0:
+            asyncio.get_running_loop().call_soon(self._settle_soon, waiter, turns - 1)
+        elif self.questions():
+            waiter.set_result(None)
+        else:
+            self._waiting.append(waiter)
 
 
 @dataclass

@@ -345,7 +345,7 @@ class HubMcpServer:
                 )
         else:
             handle = parked.handle
-        asked = asyncio.ensure_future(caller.asked()) if isinstance(caller, RoundCaller) else None
+        asked = caller.asked() if isinstance(caller, RoundCaller) else None
         waits = [handle.task, *([asked] if asked else [])]
         try:
             if receive is None:  # nothing of the run can reach this caller: no relay

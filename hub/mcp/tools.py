@@ -35,6 +35,8 @@ PLAYBOOK_URI = "agenthub://playbooks/{+path}"
 _CURSOR_PREFIX = "v1:"
 _DATA_ID = "urn:agenthub:tool-output:{name}"
 _TEXT_DATA_LIMIT = 600
+_TEXT_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+"""`json.dumps(data, ensure_ascii=False, default=str)` without an encoder built per call."""
 
 
 def execution_uri(execution_id: str) -> str:
@@ -75,7 +77,7 @@ def may_use(required: Iterable[str], scopes: frozenset[str] | None) -> bool:
 def entry_visible(entry: CatalogEntry, scopes: frozenset[str] | None, current: CatalogEntry | None = None) -> bool:
     """Whether a caller with `scopes` may see and call this playbook. For a pinned old version,
     pass the `current` version of its path: the strictest of both applies (docs/security.md)."""
-    return may_use(entry_scopes(entry, current), scopes)
+    return scopes is None or may_use(entry_scopes(entry, current), scopes)
 
 
 def entry_scopes(entry: CatalogEntry, current: CatalogEntry | None = None) -> list[str]:
@@ -295,7 +297,7 @@ def envelope_text(envelope: Envelope, wait: float | None = None) -> str:
         error = envelope.error
         step = f" in step {error.step.name}" if error.step else ""
         return f"error {error.code}{step}: {error.message} (execution {envelope.execution_id})"
-    data = json.dumps(envelope.data, ensure_ascii=False, default=str)
+    data = _TEXT_ENCODER.encode(envelope.data)
     return f"ok: {where} in {envelope.duration:.3f}s (execution {envelope.execution_id})\n{_clip(data)}"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import entry_points
 
@@ -34,6 +35,8 @@ log = logging.getLogger("agenthub.kinds")
 class StepKinds:
     def __init__(self, kinds: Iterable[StepKind] = ()) -> None:
         self._kinds: dict[str, StepKind] = {}
+        self._needs: dict[int, tuple[weakref.ref[Playbook], frozenset[str]]] = {}
+        """`client_capabilities` by playbook (its id, and a weak reference to tell it is the same)."""
         for kind in kinds:
             self.register(kind)
 
@@ -65,6 +68,7 @@ class StepKinds:
         if kind.name in self._kinds:
             raise ValueError(f"step kind {kind.name!r} is registered twice")
         self._kinds[kind.name] = kind
+        self._needs.clear()  # a new kind may need a capability
 
     def load_plugins(self) -> None:
         for ep in entry_points(group=ENTRY_POINT_GROUP):
@@ -93,7 +97,18 @@ class StepKinds:
         """The MCP client capabilities a playbook's own steps need (`elicitation` for `elicit`,
         `sampling` for `sample`, `roots` for `roots`): a kind says so with `client_capability(config)`, which may
         answer None for a step that can go without (an `elicit` with `if_unavailable: skip`).
-        Sub-runs are not followed: their steps are checked when they run."""
+        Sub-runs are not followed: their steps are checked when they run. Worked out once per
+        loaded playbook (every call asks, twice: the MCP face and the engine's admission)."""
+        key = id(playbook)
+        known = self._needs.get(key)
+        if known is not None and known[0]() is playbook:
+            return known[1]
+        needed = self._needed(playbook)
+        # kept while the playbook lives (a catalog reload drops old ones, and their entries)
+        self._needs[key] = (weakref.ref(playbook, lambda _gone: self._needs.pop(key, None)), needed)
+        return needed
+
+    def _needed(self, playbook: Playbook) -> frozenset[str]:
         needed: set[str] = set()
         for step in playbook.workflow:
             tools = step.tool if isinstance(step.tool, list) else [{"": step.tool}] if step.tool else []
