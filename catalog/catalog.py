@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 
+from catalog.collector_pause import collector_paused
 from catalog.discovery import matching
 from catalog.files import (
     DEFAULT_MAX_FILE_BYTES, UnreadableFile, default_path, read_catalog_files, scan_catalog,
@@ -196,6 +197,7 @@ class Catalog:
         previous = self._by_file.get(file) or self._named_by_file.get(file)
         return previous is not None and previous.digest == digest(source)
 
+    @collector_paused
     def load(self) -> list[Problem]:
         """(Re)load every playbook file under root; returns every problem found, file by file."""
         problems: dict[str, list[Problem]] = {}
