@@ -9,8 +9,10 @@ where to connect.
 Shutdown (SIGTERM or SIGINT): running executions are cancelled first, so requests waiting on them
 answer at once and the store records them cancelled; then uvicorn closes connections (at most
 `--graceful-timeout` seconds) and the app's lifespan closes the MCP sessions and the hub. The exit
-status is 0. After start-up the objects left by imports are moved out of the garbage collector's
-reach (`gc.freeze()`), which keeps gen-2 collections from setting the latency tail.
+status is 0. After start-up the objects left by imports (and the loaded catalog) are moved out of
+the garbage collector's reach (`gc.freeze()`), which keeps gen-2 collections from setting the
+latency tail. No `gc.collect()` before it: with 10,000 playbooks that walked the whole heap for
+~0.3 s of start-up to free a few dozen objects.
 """
 
 from __future__ import annotations
@@ -71,7 +73,6 @@ class HubUvicorn(uvicorn.Server):
         await super().startup(sockets=sockets)
         if not self.started:
             return
-        gc.collect()
         gc.freeze()
         print(f"agenthub serving on {self.url}", flush=True)
         api = self.url.removesuffix("/mcp") + "/api"
