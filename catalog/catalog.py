@@ -21,6 +21,7 @@ by its digest). A change of any of them also grows `generation`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import re
@@ -35,8 +36,9 @@ from catalog.discovery import matching
 from catalog.files import (
     DEFAULT_MAX_FILE_BYTES, UnreadableFile, default_path, read_catalog_files, scan_catalog,
 )
-from catalog.parse_cache import CheckedDocuments, ParseCache
-from catalog.entries import CatalogEntry, McpServerEntry, NamedEntry, PromptEntry, ResourceEntry
+from catalog.parse_cache import CachedPlaybook, CheckedDocuments, ParseCache
+from catalog.entries import CatalogEntry, McpServerEntry, NamedEntry, PlaybookFacts, PromptEntry, ResourceEntry
+from catalog.lazy_playbook import LazyPlaybook
 from catalog.loader import ToolKindSpec, check_document, check_playbook
 from catalog.mcp_servers import McpServer
 from catalog.model import Playbook
@@ -119,18 +121,13 @@ class Catalog:
 
     @staticmethod
     def _entry(playbook: Playbook, source: str, file: str, default_path: str | None) -> CatalogEntry:
-        path = playbook.metadata.path or default_path or playbook.metadata.name
-        return CatalogEntry(
-            path=path,
-            version=0,
-            name=playbook.metadata.name,
-            playbook=playbook,
-            source=source,
-            file=file,
-            digest=digest(source),
-            input_schema=input_schema(playbook),
-            output_schema=output_schema(playbook),
-        )
+        return _entry_of(LazyPlaybook.loaded(playbook), PlaybookFacts.of(playbook), input_schema(playbook),
+                         output_schema(playbook), source, file, default_path)
+
+    def _cached_entry(self, card: CachedPlaybook, source: str, file: str, default_path: str | None) -> CatalogEntry:
+        """An entry from the parse cache; its model stays pickled until first used."""
+        model = LazyPlaybook.pickled(card.model_blob, functools.partial(_checked_again, source, file, self.tool_kinds))
+        return _entry_of(model, card.facts, card.input_schema, card.output_schema, source, file, default_path)
 
     def _parse_any(
         self, source: str, file: str, default_path: str | None, cached: Any = None, cache_key: str | None = None
@@ -138,11 +135,13 @@ class Catalog:
         """A playbook entry (version not yet recorded) or a named entry for `source`, or problems.
         `cached`: the checked model of this source from the parse cache (then nothing is parsed);
         `cache_key`: where to keep the model if it checks clean."""
+        if isinstance(cached, CachedPlaybook):
+            return self._cached_entry(cached, source, file, default_path), []
         model = cached
         if model is None:
             loaded = check_document(source, file, tool_kinds=self.tool_kinds)
             model = loaded.model
-            if cache_key is not None and isinstance(model, (McpServer, Prompt, Resource, Playbook)):
+            if cache_key is not None and isinstance(model, (McpServer, Prompt, Resource)):
                 self._checked.remember(cache_key, model)
         if isinstance(model, McpServer):
             return McpServerEntry(model.metadata.name, model, source, file, digest(source)), []
@@ -152,7 +151,10 @@ class Catalog:
             return ResourceEntry(model.key, source, file, digest(source), resource=model), []
         if not isinstance(model, Playbook):
             return None, loaded.problems
-        return self._entry(model, source, file, default_path), []
+        entry = self._entry(model, source, file, default_path)
+        if cache_key is not None:
+            self._checked.remember_playbook(cache_key, entry)
+        return entry, []
 
     def _record(self, entry: CatalogEntry) -> CatalogEntry:
         return dataclasses.replace(entry, version=self.ledger.record(entry.path, entry.source))
@@ -171,7 +173,7 @@ class Catalog:
         found: list[Problem] = []
         other = paths.get(entry.path)
         if other is not None and not _same_file(other.file, entry.file):
-            where: Location = ("metadata", "path") if entry.playbook.metadata.path else ()
+            where: Location = ("metadata", "path") if entry.facts.metadata_path else ()
             found.append(_problem_at(file, entry.source, where,
                                      f"catalog path {entry.path!r} is already used by {other.file}"))
         other = names.get(entry.name)
@@ -376,7 +378,7 @@ def _renamed_if_shared(entry: CatalogEntry, names: Mapping[str, CatalogEntry]) -
     """A NoETL playbook whose `metadata.name` another file already uses (NoETL names by path, so
     its catalogs do this) is served under a tool name made from its catalog path, with a warning."""
     other = names.get(entry.name)
-    if other is None or _same_file(other.file, entry.file) or not entry.playbook.api_version.startswith("noetl.io/"):
+    if other is None or _same_file(other.file, entry.file) or not entry.facts.api_version.startswith("noetl.io/"):
         return entry
     name = re.sub(r"[^A-Za-z0-9_-]", "_", entry.path).strip("_")[-64:] or entry.name
     if name in names or name.startswith("hub_"):
@@ -385,3 +387,24 @@ def _renamed_if_shared(entry: CatalogEntry, names: Mapping[str, CatalogEntry]) -
                 entry.file, entry.name, other.file, name)
     return dataclasses.replace(entry, name=name)
 
+
+
+def _entry_of(model: LazyPlaybook, facts: PlaybookFacts, input_schema: dict[str, Any],
+              output_schema: dict[str, Any] | None, source: str, file: str, default_path: str | None) -> CatalogEntry:
+    """A playbook entry, version not yet recorded (0); its catalog path: `metadata.path`, else
+    the file's, else the tool name."""
+    return CatalogEntry(
+        path=facts.metadata_path or default_path or facts.name, version=0, name=facts.name, model=model,
+        source=source, file=file, digest=digest(source), input_schema=input_schema, output_schema=output_schema,
+        facts=facts,
+    )
+
+
+def _checked_again(source: str, file: str, tool_kinds: Mapping[str, ToolKindSpec] | None) -> Playbook:
+    """A cached entry's model when its pickle does not load: its source, checked again (it checked
+    clean with these very checks when it was cached, so this gives the same model)."""
+    loaded = check_playbook(source, file, tool_kinds=tool_kinds)
+    if loaded.playbook is None:
+        raise RuntimeError(f"{file}: a cached playbook no longer checks clean: "
+                           + "; ".join(str(p) for p in loaded.problems))
+    return loaded.playbook

@@ -44,8 +44,8 @@ async def cmd_catalog(args: argparse.Namespace, config: HubConfig) -> int:
                 print(json.dumps([_entry_summary(e) for e in entries], indent=2))
             else:
                 for e in entries:
-                    flags = " agent" if e.playbook.metadata.agent else ""
-                    print(f"{e.path}@{e.version}  {e.name}{flags}  {e.playbook.metadata.title or ''}".rstrip())
+                    flags = " agent" if e.agent else ""
+                    print(f"{e.path}@{e.version}  {e.name}{flags}  {e.title or ''}".rstrip())
                 if hub.problems:
                     err(f"{len(hub.catalog.problems)} file(s) with problems; see: agenthub catalog validate")
             return EXIT_OK
@@ -111,11 +111,10 @@ async def _validate(config: HubConfig, *, as_json: bool) -> int:
 
 
 def _entry_summary(entry: Any) -> dict[str, Any]:
-    meta = entry.playbook.metadata
     return {
-        "path": entry.path, "version": entry.version, "name": entry.name, "title": meta.title,
-        "description": meta.description, "agent": meta.agent, "capabilities": meta.capabilities,
-        "tags": meta.tags, "file": entry.file,
+        "path": entry.path, "version": entry.version, "name": entry.name, "title": entry.title,
+        "description": entry.description, "agent": entry.agent, "capabilities": entry.capabilities,
+        "tags": entry.tags, "file": entry.file,
     }
 
 

@@ -61,4 +61,4 @@ def enter_run(context: RunContext) -> Any:
 
 
 def is_troubleshoot_agent(entry: CatalogEntry) -> bool:
-    return TROUBLESHOOT_CAPABILITY in entry.playbook.metadata.capabilities
+    return TROUBLESHOOT_CAPABILITY in entry.capabilities

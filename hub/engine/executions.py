@@ -168,7 +168,7 @@ class Engine(Admission, RemoteExecutions):
         if entry is not None:
             current = self.catalog.get(entry.path)
             required = list(strictest_scopes(
-                entry.playbook.metadata.scopes, current.playbook.metadata.scopes if current else None,
+                entry.scopes, current.scopes if current else None,
                 parent.required_scopes if parent else None,
             ))
         record = ExecutionRecord(

@@ -286,7 +286,7 @@ def _protected_resource(settings: HttpSettings, hub: Hub) -> dict[str, Any]:
     MCP); with only a tokens file and no issuer there is none to name, so the document is plain
     RFC 9728 without it."""
     servers = settings.authorization_servers or ([settings.auth.jwt_issuer] if settings.auth.jwt_issuer else [])
-    scopes = sorted({s for e in hub.catalog.entries() for s in e.playbook.metadata.scopes})
+    scopes = sorted({s for e in hub.catalog.entries() for s in e.scopes})
     fields: dict[str, Any] = {"resource": settings.mcp_url, "scopes_supported": scopes or None,
                               "resource_name": "agenthub", "bearer_methods_supported": ["header"]}
     if servers:

@@ -243,7 +243,7 @@ class RestApi:
 
     def _page(self, entries: list[CatalogEntry], limit: int, cursor: str | None) -> JSONResponse:
         scopes = caller_scopes()
-        visible = [e for e in entries if may_use(e.playbook.metadata.scopes, scopes)]
+        visible = [e for e in entries if may_use(e.scopes, scopes)]
         try:
             page, next_cursor = paginate(visible, lambda e: e.path, cursor, limit)
         except MCPError:

@@ -141,11 +141,10 @@ class CatalogEntrySummary(Model):
 
     @classmethod
     def of(cls, entry: CatalogEntry) -> CatalogEntrySummary:
-        meta = entry.playbook.metadata
         return CatalogEntrySummary(
-            path=entry.path, version=entry.version, name=entry.name, kind=entry.kind, title=meta.title,
-            description=meta.description, agent=meta.agent, capabilities=list(meta.capabilities),
-            tags=list(meta.tags), scopes=list(meta.scopes), expose=meta.expose,
+            path=entry.path, version=entry.version, name=entry.name, kind=entry.kind, title=entry.title,
+            description=entry.description, agent=entry.agent, capabilities=entry.capabilities,
+            tags=entry.tags, scopes=entry.scopes, expose=entry.expose,
         )
 
 

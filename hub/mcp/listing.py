@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from mcp import types
 
 from catalog.entries import CatalogEntry
-from catalog.model import Playbook
 from hub.mcp.tools import entry_visible, paginate, tool_for_entry
 
 Pair = tuple[types.Tool, CatalogEntry | None]
@@ -30,14 +29,14 @@ class ToolListing:
 
     @classmethod
     def build(cls, generation: int, hub_tools: Iterable[types.Tool], entries: Iterable[CatalogEntry],
-              needs: Callable[[Playbook], frozenset[str]]) -> ToolListing:
-        """`needs` gives the client capabilities a playbook's steps need (shown in its tool's `_meta`)."""
+              needs: Callable[[CatalogEntry], frozenset[str]]) -> ToolListing:
+        """`needs` gives the client capabilities an entry's steps need (shown in its tool's `_meta`)."""
         pairs: list[Pair] = [(tool, None) for tool in hub_tools]
-        pairs += [(tool_for_entry(e, needs(e.playbook)), e) for e in entries if e.expose]
+        pairs += [(tool_for_entry(e, needs(e)), e) for e in entries if e.expose]
         pairs.sort(key=lambda pair: pair[0].name)
         return cls(
             generation, pairs, {tool.name: (tool, e) for tool, e in pairs}, [tool.name for tool, _ in pairs],
-            any(e is not None and e.playbook.metadata.scopes for _, e in pairs),
+            any(e is not None and e.scopes for _, e in pairs),
         )
 
     def page(self, scopes: frozenset[str] | None, cursor: str | None, size: int) -> tuple[list[types.Tool], str | None]:

@@ -273,7 +273,7 @@ class HubMcpServer:
         generation = self.hub.catalog.generation
         if self._listing is None or self._listing.generation != generation:
             self._listing = ToolListing.build(generation, HUB_TOOLS, self.hub.catalog.entries(),
-                                              self.hub.kinds.client_capabilities)
+                                              self.hub.kinds.entry_client_capabilities)
         return self._listing
 
     def visible_tools(self, scopes: frozenset[str] | None) -> list[types.Tool]:

@@ -82,7 +82,7 @@ def entry_visible(entry: CatalogEntry, scopes: frozenset[str] | None, current: C
 
 def entry_scopes(entry: CatalogEntry, current: CatalogEntry | None = None) -> list[str]:
     """The scopes a caller needs for `entry`: its own and its path's current version's."""
-    return list(strictest_scopes(entry.playbook.metadata.scopes, current.playbook.metadata.scopes if current else None))
+    return list(strictest_scopes(entry.scopes, current.scopes if current else None))
 
 
 def current_caller() -> Caller:
@@ -243,8 +243,8 @@ def default_description(entry: CatalogEntry) -> str:
     """What a playbook without `description` is described as (some clients, and the conformance
     suite, refuse a tool without one): its title, else a summary of its inputs. E.g.
     "Runs the playbook reports/daily. Inputs: day (string, required), limit (integer)."."""
-    if entry.playbook.metadata.title:
-        return entry.playbook.metadata.title
+    if entry.title:
+        return entry.title
     schema = entry.input_schema or {}
     required = set(schema.get("required") or [])
     inputs = []
@@ -264,14 +264,12 @@ sampling, roots), so a client can tell before calling that it will be asked."""
 
 def tool_for_entry(entry: CatalogEntry, needs: frozenset[str] = frozenset()) -> types.Tool:
     """The MCP tool of one exposed playbook; `needs`: the client capabilities its steps need."""
-    meta = entry.playbook.metadata
-    annotations = None
-    if meta.annotations is not None:
-        annotations = types.ToolAnnotations(**meta.annotations.model_dump(exclude_none=True))
+    facts = entry.facts
+    annotations = None if facts.annotations is None else types.ToolAnnotations(**facts.annotations)
     return types.Tool(
         name=entry.name,
-        title=meta.title or (annotations.title if annotations else None),
-        description=meta.description or default_description(entry),
+        title=facts.title or (annotations.title if annotations else None),
+        description=facts.description or default_description(entry),
         input_schema=portable(entry.input_schema),
         output_schema=portable(tool_output_schema(entry.output_schema, name=entry.name)),
         annotations=annotations,

@@ -57,7 +57,12 @@ class PostgresLedger:
         keyed = [(path, digest(content), content) for path, content in items]
 
         async def op(conn: Any) -> list[int]:
-            versions: list[int | None] = [await self._known(conn, path, key) for path, key, _ in keyed]
+            rows = await conn.fetch(  # one query for every path's known contents, not one per file
+                "SELECT path, digest, version FROM playbook_versions WHERE path = ANY($1::text[])",
+                list({path for path, _, _ in keyed}),
+            )
+            known = {(row["path"], row["digest"]): row["version"] for row in rows}
+            versions: list[int | None] = [known.get((path, key)) for path, key, _ in keyed]
             if all(v is not None for v in versions):
                 return versions  # type: ignore[return-value]
             async with conn.transaction():

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import entry_points
 
 from catalog.loader import ToolKindSpec
-from catalog.entries import McpServerEntry
+from catalog.entries import CatalogEntry, McpServerEntry
 from catalog.model import Playbook
 from hub.contract.steps import StepKind
 from hub.engine.kinds.unavailable import NOETL_UNAVAILABLE, UnavailableKind
@@ -119,6 +119,13 @@ class StepKinds:
                     if capability:
                         needed.add(capability)
         return frozenset(needed)
+
+    def entry_client_capabilities(self, entry: CatalogEntry) -> frozenset[str]:
+        """`client_capabilities` of an entry's playbook, without loading a cached entry's model when
+        none of the kinds its steps use can need one (a restart lists 10,000 such entries)."""
+        if not any(hasattr(self._kinds.get(kind), "client_capability") for kind in entry.facts.tool_kinds):
+            return frozenset()
+        return self.client_capabilities(entry.playbook)
 
     async def aclose(self) -> None:
         for kind in self._kinds.values():
