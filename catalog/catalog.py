@@ -36,6 +36,7 @@ from catalog.discovery import matching
 from catalog.files import (
     DEFAULT_MAX_FILE_BYTES, UnreadableFile, default_path, read_catalog_files, scan_catalog,
 )
+from catalog.parallel import checked_ahead
 from catalog.parse_cache import CachedPlaybook, CheckedDocuments, ParseCache
 from catalog.entries import CatalogEntry, McpServerEntry, NamedEntry, PlaybookFacts, PromptEntry, ResourceEntry
 from catalog.lazy_playbook import LazyPlaybook
@@ -220,7 +221,7 @@ class Catalog:
         sources = read_catalog_files(files, self.root, self.max_file_bytes)
         cache_keys = {key: self._checked.key(source) for key, source in sources.items()
                       if isinstance(source, str) and not self._known(key, source)}
-        cached = self._checked.lookup(list(cache_keys.values()))
+        cached = checked_ahead(self, sources, cache_keys, self._checked.lookup(list(cache_keys.values())))
         for path in files:
             key = str(path)
             previous: CatalogEntry | NamedEntry | None = self._by_file.get(key) or self._named_by_file.get(key)
