@@ -9,7 +9,8 @@ Statuses >= 400 fail the step with `HTTP_STATUS_<n>` (retryable for 408, 425, 42
 connection failures are HTTP_CONNECTION_ERROR and client timeouts HTTP_TIMEOUT, both retryable.
 By default an http step is tried up to 3 times with exponential backoff and jitter; a
 `Retry-After` header is honoured (the engine reads `details.retry_after`). One pooled client is
-shared by all http steps of a hub.
+shared by all http steps of a hub. httpx is imported by the first http step, not at start-up
+(~80 ms a hub serving no http step never pays).
 """
 
 from __future__ import annotations
@@ -18,15 +19,17 @@ import base64
 import json
 import time
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from catalog.model import RetryPolicy
 from hub.contract.envelope import ErrorInfo, Failure
 from hub.contract.errors import ErrorCode
 from hub.contract.steps import StepCall
+
+if TYPE_CHECKING:
+    import httpx
 
 _EXCERPT = 300
 
@@ -102,11 +105,15 @@ class HttpKind:
         self._unverified: httpx.AsyncClient | None = None
 
     def _http(self) -> httpx.AsyncClient:
+        import httpx
+
         if self._client is None:
             self._client = httpx.AsyncClient(headers={"user-agent": "agenthub"})
         return self._client
 
     def _insecure_http(self) -> httpx.AsyncClient:
+        import httpx
+
         if self._unverified is None:
             self._unverified = httpx.AsyncClient(headers={"user-agent": "agenthub"}, verify=False)
         return self._unverified
@@ -118,6 +125,8 @@ class HttpKind:
         self._client = self._unverified = None
 
     async def run(self, call: StepCall) -> Any:
+        import httpx
+
         config = call.config
         assert isinstance(config, HttpConfig)
         timeout = config.timeout

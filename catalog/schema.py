@@ -15,14 +15,15 @@ import copy
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
-
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from catalog.plain_schema import QuickValidator
 
 from catalog.model import InputParam, Playbook
 from catalog.problems import Location, format_field
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -293,6 +294,8 @@ def _describe(error: ValidationError, noun: str) -> list[tuple[Location, str]]:
 def compile_validator(schema: Mapping[str, Any]) -> QuickValidator:
     """A validator for `schema` (with format checks, and the quick path of `catalog.plain_schema`);
     build it once per schema, it is not cheap."""
+    from jsonschema import Draft202012Validator, FormatChecker  # here: ~65 ms of imports a start-up need not pay
+
     return QuickValidator(Draft202012Validator(schema, format_checker=FormatChecker()))
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hub.contract.caller import ElicitQuestion
@@ -125,6 +124,8 @@ class ElicitKind:
 
 
 def _misfit(content: dict[str, Any], schema: dict[str, Any]) -> str | None:
+    import jsonschema  # here, not at start-up (only an answered question is checked)
+
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(content))
     if error is None:
         return None
