@@ -29,8 +29,6 @@ from typing import Any, TypeVar
 import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ValidationError
 
 from catalog.mcp_servers import TEMPLATE_NAMES, McpServer
@@ -193,6 +191,8 @@ def _check_output_schema(report: Report) -> None:
     output = report.document.data.get("output")
     if not isinstance(output, dict):
         return  # absent, or the model reports its type
+    from jsonschema import Draft202012Validator, SchemaError  # here: most playbooks have no `output:`
+
     try:
         Draft202012Validator.check_schema(output)
     except SchemaError as exc:
@@ -208,6 +208,8 @@ def _check_input_document(report: Report) -> None:
         report.at(("input", "$schema"), f"an input document must be JSON Schema 2020-12 ({DIALECT})")
     if document.get("type") != "object":
         report.at(("input", "type"), "an input document must be `type: object` (tool arguments are an object)")
+    from jsonschema import Draft202012Validator, SchemaError
+
     try:
         Draft202012Validator.check_schema(document)
     except SchemaError as exc:

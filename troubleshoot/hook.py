@@ -28,7 +28,6 @@ from hub.contract.envelope import Envelope
 from hub.contract.hooks import FailedRun
 from hub.contract.records import EventType
 from hub.contract.store import EventStore
-from troubleshoot.cascade import diagnose_signal
 from troubleshoot.diagnosis import Diagnosis, TierRun
 from troubleshoot.redaction import Scrubber
 from troubleshoot.settings import TroubleshootSettings, resolve
@@ -111,6 +110,8 @@ class TroubleshootHook:
             self.store, record, failed.envelope.to_dict(), status=status_of(failed.envelope), scrubber=scrubber
         )
         signal = FailureSignal.model_validate(failed.redactor(signal.model_dump(mode="json")))
+        from troubleshoot.cascade import diagnose_signal  # here: the tiers and LLM clients load with the first diagnosis
+
         diagnosis = await diagnose_signal(signal, settings, keychain=failed.keychain, providers=self.providers)
         return Diagnosis.model_validate(scrubber(failed.redactor(diagnosis.to_dict())))
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any, Protocol
 
-import jsonschema
 from pydantic import BaseModel, Field
 
 
@@ -201,6 +200,8 @@ def parse_answer(
     # a string's maxLength guides generation (a grammar bounds it); an answer that runs longer is
     # still an answer, shortened by the caller, not a reason to throw the diagnosis away
     checked = without_keywords(schema, frozenset({"maxLength"}))
+    import jsonschema  # here, not where the providers load (a hub start-up needs no validator)
+
     errors = sorted(jsonschema.Draft202012Validator(checked).iter_errors(value), key=lambda e: list(e.path))
     if errors:
         where = "/".join(str(p) for p in errors[0].absolute_path) or "(root)"
