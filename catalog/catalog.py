@@ -34,7 +34,7 @@ from typing import Any
 from catalog.collector_pause import collector_paused
 from catalog.discovery import matching
 from catalog.files import (
-    DEFAULT_MAX_FILE_BYTES, UnreadableFile, default_path, read_catalog_files, scan_catalog,
+    DEFAULT_MAX_FILE_BYTES, UnreadableFile, default_path, default_paths, read_catalog_files, scan_catalog,
 )
 from catalog.parallel import checked_ahead
 from catalog.parse_cache import CachedPlaybook, CheckedDocuments, ParseCache
@@ -222,6 +222,7 @@ class Catalog:
         cache_keys = {key: self._checked.key(source) for key, source in sources.items()
                       if isinstance(source, str) and not self._known(key, source)}
         cached = checked_ahead(self, sources, cache_keys, self._checked.lookup(list(cache_keys.values())))
+        defaults = default_paths(files, self.root, self._real_root) if self.root is not None and files else {}
         for path in files:
             key = str(path)
             previous: CatalogEntry | NamedEntry | None = self._by_file.get(key) or self._named_by_file.get(key)
@@ -234,7 +235,7 @@ class Catalog:
                 else:
                     cache_key = cache_keys.get(key)
                     try:
-                        entry, found = self._parse_any(source, key, self._default_path(key),
+                        entry, found = self._parse_any(source, key, defaults[key],
                                                        cached.get(cache_key) if cache_key else None, cache_key)
                     except Exception as exc:  # a bug in a check must not take the other files down
                         entry = None
