@@ -5,7 +5,8 @@ page holds and not what the catalog holds."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from mcp import types
 
@@ -26,6 +27,9 @@ class ToolListing:
     names: list[str]
     scoped: bool
     """True when any playbook requires scopes (only then does a caller's token filter the list)."""
+    wire: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each tool's wire form (by name), dumped the first time a page holds it: a page is then
+    handed to the SDK as plain data, which it checks and sends without dumping 100 models again."""
 
     @classmethod
     def build(cls, generation: int, hub_tools: Iterable[types.Tool], entries: Iterable[CatalogEntry],
@@ -48,3 +52,19 @@ class ToolListing:
             keys=self.names, visible=visible if self.scoped and scopes is not None else None,
         )
         return [tool for tool, _ in pairs], next_cursor
+
+    def wire_page(self, scopes: frozenset[str] | None, cursor: str | None, size: int) -> dict[str, Any]:
+        """`page` as the `ListToolsResult` wire dict (`tools`, and `nextCursor` unless last)."""
+        tools, next_cursor = self.page(scopes, cursor, size)
+        # the fields the model's dump has besides the tools (cache hints, result type), as is
+        result: dict[str, Any] = types.ListToolsResult(tools=[]).model_dump(by_alias=True, mode="json", exclude_none=True)
+        result["tools"] = [self._wire(tool) for tool in tools]
+        if next_cursor is not None:
+            result["nextCursor"] = next_cursor
+        return result
+
+    def _wire(self, tool: types.Tool) -> dict[str, Any]:
+        found = self.wire.get(tool.name)
+        if found is None:
+            found = self.wire[tool.name] = tool.model_dump(by_alias=True, mode="json", exclude_none=True)
+        return found

@@ -63,6 +63,7 @@ from hub.mcp.tools import (
     current_caller,
     entry_visible,
     envelope_result,
+    envelope_wire,
 )
 
 log = logging.getLogger("agenthub.mcp")
@@ -286,10 +287,11 @@ class HubMcpServer:
 
     async def _list_tools(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
-    ) -> types.ListToolsResult:
+    ) -> dict[str, Any]:
+        """A page of tools as wire data (`ToolListing.wire_page`), which the SDK checks against
+        `ListToolsResult` as it would the model, without dumping each tool's model again."""
         self.remember_session(ctx)
-        tools, cursor = self.listing().page(caller_scopes(), params.cursor if params else None, self.page_size)
-        return types.ListToolsResult(tools=tools, next_cursor=cursor)
+        return self.listing().wire_page(caller_scopes(), params.cursor if params else None, self.page_size)
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
@@ -327,7 +329,7 @@ class HubMcpServer:
     async def _run_playbook(
         self, ctx: ServerRequestContext[Any, Any], entry: CatalogEntry, arguments: dict[str, Any],
         caller: PushCaller | RoundCaller, parked: ParkedRun | None = None,
-    ) -> types.CallToolResult | types.InputRequiredResult:
+    ) -> types.CallToolResult | types.InputRequiredResult | dict[str, Any]:
         """Start the run (or go on with a `parked` one), relay its step events as progress, and
         answer with its envelope, with its questions for the client (an input round, 2026 era:
         `hub.mcp.input_rounds`), or with status "running" once the call timeout passed (the run
@@ -368,7 +370,7 @@ class HubMcpServer:
                 await self._cancel_and_record(handle)
             raise
         if handle.task.done():
-            return envelope_result(handle.task.result(), link=self.execution_links)
+            return envelope_wire(handle.task.result(), link=self.execution_links)
         await handle.durable()
         if isinstance(caller, RoundCaller) and caller.questions():
             token = self.rounds.park(ParkedRun(handle, caller, relay, entry.name, who.subject))

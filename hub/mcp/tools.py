@@ -331,3 +331,17 @@ def envelope_result(envelope: Envelope, wait: float | None = None, *, link: bool
         structured_content=envelope.for_client().to_dict(),
         is_error=envelope.status == "error",
     )
+
+
+def envelope_wire(envelope: Envelope, *, link: bool = False) -> types.CallToolResult | dict[str, Any]:
+    """`envelope_result` of a finished run as the wire dict its model would dump to, built
+    directly when it holds only the summary text (most calls: no content blocks, no link): the SDK
+    checks it against `CallToolResult` all the same, without a model built and dumped first."""
+    if link or envelope.status == "running" or (envelope.status == "ok" and result_blocks(envelope.data)):
+        return envelope_result(envelope, link=link)
+    return {
+        "content": [{"type": "text", "text": envelope_text(envelope)}],
+        "structuredContent": envelope.for_client().to_dict(),
+        "isError": envelope.status == "error",
+        "resultType": "complete",
+    }
