@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import signal
 import sys
@@ -79,5 +80,9 @@ async def cmd_stdio(args: argparse.Namespace, config: HubConfig) -> int:
             loop.add_signal_handler(signum, lambda n=signum: stopping.append(loop.create_task(stop(n))))
         server = HubMcpServer(hub, page_size=args.page_size, call_timeout=args.call_timeout,
                               execution_links=args.execution_links)
+        # as `serve` does after start-up: what imports and the catalog left is moved out of the
+        # collector's reach, so no collection walks it again while calls are served
+        gc.collect()
+        gc.freeze()
         await server.run_stdio(protocol_in, protocol_out)
     return EXIT_OK
