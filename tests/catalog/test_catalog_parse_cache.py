@@ -4,6 +4,7 @@ cache that answers garbage costs a parse, not the file."""
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import sqlite3
 from pathlib import Path
@@ -252,3 +253,26 @@ def test_threads_asking_for_a_cached_model_at_once_get_one_model(tmp_path: Path)
     with ThreadPoolExecutor(8) as pool:
         models = list(pool.map(lambda _: entry.playbook, range(64)))
     assert len({id(m) for m in models}) == 1 and models[0].metadata.name == "alpha"
+
+
+def test_a_card_marshal_cannot_hold_is_kept_as_a_pickle(tmp_path: Path) -> None:
+    import datetime
+
+    from catalog.parse_cache import CachedPlaybook, CheckedDocuments
+
+    root, db = tmp_path / "catalog", tmp_path / "hub.db"
+    root.mkdir()
+    write(root, "alpha")
+    with SqliteLedger(db) as ledger:
+        fresh = Catalog(root, ledger=ledger, parse_cache=ledger)
+        fresh.load()
+        entry = fresh.get("alpha")
+        odd = dataclasses.replace(entry, input_schema={**entry.input_schema, "x-when": datetime.date(2024, 1, 2)})
+        with pytest.raises(ValueError):
+            CachedPlaybook(odd.facts, odd.input_schema, odd.output_schema, b"").dumps()
+        checked = CheckedDocuments(ledger, None)
+        checked.remember_playbook("odd-key", odd)
+        checked.save()
+        (card,) = checked.lookup(["odd-key"]).values()
+    assert isinstance(card, CachedPlaybook) and card.input_schema["x-when"] == datetime.date(2024, 1, 2)
+    assert card.facts == entry.facts and pickle.loads(card.model_blob) == entry.playbook
