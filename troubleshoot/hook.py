@@ -13,6 +13,10 @@ Guarantees, each with a test:
 
 When the failure came from a sub-run that was already diagnosed, the child's diagnosis is reused
 (recorded as a `child` tier) instead of paying for the same diagnosis twice.
+
+Every hub builds this hook, few runs fail with troubleshooting on: the settings resolver, the
+signal extractor, the redaction and the LLM providers are imported by the methods that use them,
+and the provider factory is built on first use, so a hub's start-up does not load them.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog.model import TroubleshootKnobs
 from hub.contract.envelope import Envelope
@@ -29,10 +33,10 @@ from hub.contract.hooks import FailedRun
 from hub.contract.records import EventType
 from hub.contract.store import EventStore
 from troubleshoot.diagnosis import Diagnosis, TierRun
-from troubleshoot.redaction import Scrubber
-from troubleshoot.settings import TroubleshootSettings, resolve
-from troubleshoot.signal import FailureSignal, collect_signal
-from troubleshoot.providers import ProviderFactory, Providers
+
+if TYPE_CHECKING:
+    from troubleshoot.providers import ProviderFactory
+    from troubleshoot.settings import TroubleshootSettings
 
 log = logging.getLogger("agenthub.troubleshoot")
 
@@ -66,9 +70,24 @@ class TroubleshootHook:
         self.store = store
         self.server = server or TroubleshootKnobs()
         self._environ = environ
-        self.providers = providers or Providers()
+        self._providers = providers
+
+    @property
+    def providers(self) -> ProviderFactory:
+        """The LLM provider factory (`troubleshoot.providers.Providers` unless one was given)."""
+        if self._providers is None:
+            from troubleshoot.providers import Providers
+
+            self._providers = Providers()
+        return self._providers
+
+    @providers.setter
+    def providers(self, factory: ProviderFactory) -> None:
+        self._providers = factory
 
     def settings_for(self, failed: FailedRun) -> TroubleshootSettings:
+        from troubleshoot.settings import resolve
+
         playbook = failed.entry.playbook
         step_knobs = failed.context.caller_on_failure
         step = failed.envelope.error.step if failed.envelope.error else None
@@ -105,6 +124,9 @@ class TroubleshootHook:
         record = await self.store.get(failed.envelope.execution_id)
         if record is None:
             raise LookupError(f"execution {failed.envelope.execution_id} is not in the store")
+        from troubleshoot.redaction import Scrubber
+        from troubleshoot.signal import FailureSignal, collect_signal
+
         scrubber = Scrubber(failed.keychain.values())
         signal = await collect_signal(
             self.store, record, failed.envelope.to_dict(), status=status_of(failed.envelope), scrubber=scrubber

@@ -310,7 +310,7 @@ async def test_a_failing_diagnosis_inside_the_engine_keeps_the_error(hub, write_
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("signal extraction bug")
 
-    monkeypatch.setattr("troubleshoot.hook.collect_signal", broken)
+    monkeypatch.setattr("troubleshoot.signal.collect_signal", broken)  # the hook imports it when it diagnoses
     envelope = await h.engine.run("boom", {})
     assert envelope.error.diagnosis is None and envelope.error.message == "KeyError: 'total'"
     await h.store.flush()
