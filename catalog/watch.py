@@ -89,15 +89,27 @@ EVENT_STEP_MS = 50
 """A burst of file events ends after this long without a new one."""
 EVENT_DEBOUNCE_MS = 800
 """A directory still changing after this long is reported anyway (live within ~1 s)."""
+EVENT_IDLE_TIMEOUT_MS = 5_000
+"""The watch thread looks again after this long without an event (watchfiles' own default)."""
 
 
 class EventWatcher:
-    """Watches a catalog directory with OS file events; see the module docstring."""
+    """Watches a catalog directory with OS file events; see the module docstring.
 
-    def __init__(self, root: str | Path, *, interval: float = DEFAULT_INTERVAL) -> None:
+    The OS watch runs in a thread that `watchfiles` waits on without letting a cancellation in, so
+    it runs in a task of its own, and a consumer that stops (cancelled or closed) sets the watch's
+    stop event: the thread ends within `EVENT_STEP_MS` instead of at its next `idle_timeout_ms`
+    (which kept `agenthub serve`, `stdio` and `worker` from exiting for up to 5 s)."""
+
+    def __init__(self, root: str | Path, *, interval: float = DEFAULT_INTERVAL,
+                 idle_timeout_ms: int = EVENT_IDLE_TIMEOUT_MS) -> None:
         self.root = Path(root)
         self.interval = interval
         """How often to look for the root while it does not exist."""
+        self.idle_timeout_ms = idle_timeout_ms
+        """How long the watch thread waits for an event before it looks again."""
+        self.watch_tasks: set[asyncio.Task[None]] = set()
+        """The running OS watches (a task is only weakly held by the event loop)."""
 
     def _wanted(self, _change: object, path: str) -> bool:
         """Playbook files, and suffix-less paths (a removed folder); nothing hidden."""
@@ -109,21 +121,42 @@ class EventWatcher:
     async def changes(self, baseline: Fingerprint | None = None) -> AsyncIterator[set[str]]:
         """Yield changed relative paths after each settled burst of events; runs until cancelled.
         `baseline` is accepted for symmetry with `PollingWatcher` (events need no reference)."""
-        from watchfiles import awatch
-
         while True:
             if not self.root.is_dir():
                 while not self.root.is_dir():
                     await asyncio.sleep(self.interval)
                 yield set(fingerprint(self.root)) or {"."}
-            try:
-                async for batch in awatch(self.root, watch_filter=self._wanted, step=EVENT_STEP_MS,
-                                          debounce=EVENT_DEBOUNCE_MS, recursive=True):
-                    yield {os.path.relpath(path, self.root) for _, path in batch}
-            except (FileNotFoundError, RuntimeError):  # the root went away under the watcher
-                pass
+            async for batch in self._watch_root():
+                yield batch
             if not self.root.is_dir():
                 yield {"."}
+
+    async def _watch_root(self) -> AsyncIterator[set[str]]:
+        """The batches of one OS watch of the root, until the root goes away under it."""
+        from watchfiles import awatch
+
+        stop = asyncio.Event()
+        batches: asyncio.Queue[set[str] | None] = asyncio.Queue()
+
+        async def feed() -> None:
+            try:
+                async for batch in awatch(self.root, watch_filter=self._wanted, step=EVENT_STEP_MS,
+                                          debounce=EVENT_DEBOUNCE_MS, rust_timeout=self.idle_timeout_ms,
+                                          stop_event=stop, recursive=True):
+                    batches.put_nowait({os.path.relpath(path, self.root) for _, path in batch})
+            except (FileNotFoundError, RuntimeError):  # the root went away under the watcher
+                pass
+            finally:
+                batches.put_nowait(None)
+
+        feeder = asyncio.create_task(feed())
+        self.watch_tasks.add(feeder)
+        feeder.add_done_callback(self.watch_tasks.discard)
+        try:
+            while (batch := await batches.get()) is not None:
+                yield batch
+        finally:
+            stop.set()  # the watch thread sees it within EVENT_STEP_MS; the feeder then ends
 
 
 def watcher_for(root: str | Path, mode: str = "events", *, interval: float = DEFAULT_INTERVAL

@@ -128,18 +128,20 @@ class Hub:
 
             peers = await self.queue.on_peer_catalog_change(from_peer)
         try:
-            async for files in watcher_for(self.config.catalog, self.config.watch, interval=interval).changes():
-                before = self.catalog.generation
-                log.info("catalog: %d file(s) changed, reloading", len(files))
-                await self.reload()
-                if self.catalog.generation == before:
-                    continue
-                if self.queue is not None:
-                    await self.queue.announce_catalog_change()
-                try:
-                    await on_change()
-                except Exception:  # a failing subscriber must not stop the watching
-                    log.exception("catalog change hook failed")
+            watcher = watcher_for(self.config.catalog, self.config.watch, interval=interval)
+            async with contextlib.aclosing(watcher.changes()) as changes:  # closed: its OS watch ends
+                async for files in changes:
+                    before = self.catalog.generation
+                    log.info("catalog: %d file(s) changed, reloading", len(files))
+                    await self.reload()
+                    if self.catalog.generation == before:
+                        continue
+                    if self.queue is not None:
+                        await self.queue.announce_catalog_change()
+                    try:
+                        await on_change()
+                    except Exception:  # a failing subscriber must not stop the watching
+                        log.exception("catalog change hook failed")
         finally:
             if peers is not None:
                 with contextlib.suppress(Exception):

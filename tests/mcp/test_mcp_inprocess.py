@@ -277,6 +277,26 @@ async def test_event_watcher_waits_for_a_missing_root(tmp_path: Path):
     await changes.aclose()
 
 
+async def test_a_cancelled_event_watch_stops_its_os_watch(tmp_path: Path):
+    """watchfiles waits on its OS watch thread without letting a cancellation in: cancelling the
+    consumer must stop that thread, not leave it (and the process's exit) to its idle timeout,
+    an hour here."""
+    watcher = EventWatcher(tmp_path, idle_timeout_ms=3_600_000)
+
+    async def consume() -> None:
+        async for _ in watcher.changes():
+            pass
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(consume)
+        await asyncio.sleep(0.3)  # let the OS watch start
+        (watch,) = watcher.watch_tasks
+        tasks.cancel_scope.cancel()
+    await asyncio.wait({watch}, timeout=60)  # a hang guard: it ends within the 50 ms step
+    assert watch.done() and not watch.cancelled() and watch.exception() is None
+    assert not watcher.watch_tasks
+
+
 async def test_hub_watch_reloads_and_keeps_a_broken_edit_out(hub, write_playbook, caplog):
     echo = write_playbook("echo", ECHO)
     instance = await hub()
