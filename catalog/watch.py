@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 PLAYBOOK_SUFFIXES = (".yaml", ".yml")
@@ -56,9 +56,12 @@ def changed_files(before: Fingerprint, after: Fingerprint) -> set[str]:
 class PollingWatcher:
     """Polls a catalog directory; `changes()` yields the set of changed files after each change."""
 
-    def __init__(self, root: str | Path, *, interval: float = DEFAULT_INTERVAL) -> None:
+    def __init__(self, root: str | Path, *, interval: float = DEFAULT_INTERVAL,
+                 on_watching: Callable[[], None] | None = None) -> None:
         self.root = Path(root)
         self.interval = interval
+        self.on_watching = on_watching or _nothing
+        """Called once the reference scan is taken: a change from then on is reported."""
 
     async def scan(self) -> Fingerprint:
         return await asyncio.to_thread(fingerprint, self.root)
@@ -68,6 +71,7 @@ class PollingWatcher:
         cancelled. The first scan (or `baseline`) is the reference, so nothing is yielded for
         files that were already there."""
         current = baseline if baseline is not None else await self.scan()
+        self.on_watching()
         while True:
             await asyncio.sleep(self.interval)
             latest = await self.scan()
@@ -102,7 +106,7 @@ class EventWatcher:
     (which kept `agenthub serve`, `stdio` and `worker` from exiting for up to 5 s)."""
 
     def __init__(self, root: str | Path, *, interval: float = DEFAULT_INTERVAL,
-                 idle_timeout_ms: int = EVENT_IDLE_TIMEOUT_MS) -> None:
+                 idle_timeout_ms: int = EVENT_IDLE_TIMEOUT_MS, on_watching: Callable[[], None] | None = None) -> None:
         self.root = Path(root)
         self.interval = interval
         """How often to look for the root while it does not exist."""
@@ -110,6 +114,9 @@ class EventWatcher:
         """How long the watch thread waits for an event before it looks again."""
         self.watch_tasks: set[asyncio.Task[None]] = set()
         """The running OS watches (a task is only weakly held by the event loop)."""
+        self.on_watching = on_watching or _nothing
+        """Called once the OS watch is live (a change from then on is reported), or when it cannot
+        be: the root is missing (its creation is reported) or the watch failed."""
 
     def _wanted(self, _change: object, path: str) -> bool:
         """Playbook files, and suffix-less paths (a removed folder); nothing hidden."""
@@ -123,6 +130,7 @@ class EventWatcher:
         `baseline` is accepted for symmetry with `PollingWatcher` (events need no reference)."""
         while True:
             if not self.root.is_dir():
+                self.on_watching()
                 while not self.root.is_dir():
                     await asyncio.sleep(self.interval)
                 yield set(fingerprint(self.root)) or {"."}
@@ -135,7 +143,7 @@ class EventWatcher:
         """The batches of one OS watch of the root, until the root goes away under it."""
         from watchfiles import awatch
 
-        stop = asyncio.Event()
+        stop = _WatchControl(asyncio.get_running_loop(), self.on_watching)
         batches: asyncio.Queue[set[str] | None] = asyncio.Queue()
 
         async def feed() -> None:
@@ -147,6 +155,7 @@ class EventWatcher:
             except (FileNotFoundError, RuntimeError):  # the root went away under the watcher
                 pass
             finally:
+                self.on_watching()  # no watch: whoever waits for one must not wait forever
                 batches.put_nowait(None)
 
         feeder = asyncio.create_task(feed())
@@ -159,11 +168,34 @@ class EventWatcher:
             stop.set()  # the watch thread sees it within EVENT_STEP_MS; the feeder then ends
 
 
-def watcher_for(root: str | Path, mode: str = "events", *, interval: float = DEFAULT_INTERVAL
-                ) -> EventWatcher | PollingWatcher:
+class _WatchControl:
+    """The stop event of one OS watch. watchfiles' watch thread asks `is_set()` every step from the
+    moment the OS watch is live, so the first question also tells the event loop it is live."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, on_live: Callable[[], None]) -> None:
+        self._loop = loop
+        self._on_live: Callable[[], None] | None = on_live
+        self._stopped = False
+
+    def is_set(self) -> bool:
+        if self._on_live is not None:  # the watch thread's first look (it holds the GIL)
+            self._loop.call_soon_threadsafe(self._on_live)
+            self._on_live = None
+        return self._stopped
+
+    def set(self) -> None:
+        self._stopped = True
+
+
+def _nothing() -> None:
+    """No one waits for the watch."""
+
+
+def watcher_for(root: str | Path, mode: str = "events", *, interval: float = DEFAULT_INTERVAL,
+                on_watching: Callable[[], None] | None = None) -> EventWatcher | PollingWatcher:
     """The watcher `mode` names: "events" (OS file events) or "poll"."""
     if mode == "poll":
-        return PollingWatcher(root, interval=interval)
+        return PollingWatcher(root, interval=interval, on_watching=on_watching)
     if mode == "events":
-        return EventWatcher(root, interval=interval)
+        return EventWatcher(root, interval=interval, on_watching=on_watching)
     raise ValueError(f"unknown watch mode {mode!r}: expected 'events' or 'poll'")

@@ -114,11 +114,22 @@ class Hub:
         return problems
 
     async def watch(
-        self, on_change: Callable[[], Awaitable[None]], *, interval: float = DEFAULT_INTERVAL
+        self, on_change: Callable[[], Awaitable[None]], *, interval: float = DEFAULT_INTERVAL,
+        on_watching: Callable[[], None] | None = None,
     ) -> None:
         """Reload the catalog whenever a playbook file is added, edited or removed, and await
         `on_change()` when the set of served playbooks changed (a broken edit changes nothing: the
-        catalog keeps serving the previous version and the reload logs why). Runs until cancelled."""
+        catalog keeps serving the previous version and the reload logs why). Runs until cancelled.
+        `on_watching()` is called once, when an edit from then on is seen (a server says it is
+        serving only after that, so an edit right after start-up is not missed)."""
+        told = False
+
+        def watching() -> None:
+            nonlocal told
+            if not told and on_watching is not None:
+                told = True
+                on_watching()
+
         peers = None
         if self.queue is not None:  # a peer node saw a change: reload now and tell our clients
 
@@ -128,7 +139,7 @@ class Hub:
 
             peers = await self.queue.on_peer_catalog_change(from_peer)
         try:
-            watcher = watcher_for(self.config.catalog, self.config.watch, interval=interval)
+            watcher = watcher_for(self.config.catalog, self.config.watch, interval=interval, on_watching=watching)
             async with contextlib.aclosing(watcher.changes()) as changes:  # closed: its OS watch ends
                 async for files in changes:
                     before = self.catalog.generation

@@ -365,7 +365,7 @@ def build_app(hub: Hub, mcp: HubMcpServer, settings: HttpSettings) -> Starlette:
         await hub.open()
         try:
             async with manager.run(), anyio.create_task_group() as tasks:
-                tasks.start_soon(mcp.watch_catalog)
+                await tasks.start(mcp.watch_catalog)  # watching before serving: no early edit is missed
                 state.ready, state.detail = True, None
                 try:
                     yield

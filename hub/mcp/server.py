@@ -196,17 +196,26 @@ class HubMcpServer:
         if stdout is not None:
             streams["stdout"] = anyio.wrap_file(io.TextIOWrapper(stdout, encoding="utf-8"))
         async with stdio_server(**streams) as (read, write), anyio.create_task_group() as tasks:
-            tasks.start_soon(self.watch_catalog)
+            await tasks.start(self.watch_catalog)
             await self.server.run(read, write, self.server.create_initialization_options())
             tasks.cancel_scope.cancel()
 
-    async def watch_catalog(self) -> None:
+    async def watch_catalog(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Reload the catalog on file changes and tell clients, and tell subscribers of resources
-        that changed; runs until cancelled (start it in the transport's task group or lifespan)."""
+        that changed; runs until cancelled (`await tasks.start(...)` it in the transport's task
+        group or lifespan: it has started once the catalog directory is watched)."""
+        watching = anyio.Event()
+
         async with anyio.create_task_group() as tasks:
+
+            async def watch_hub() -> None:
+                await self.hub.watch(self.notify_tools_changed, on_watching=watching.set)
+                tasks.cancel_scope.cancel()
+
             tasks.start_soon(self.resource_updates.watch)
-            await self.hub.watch(self.notify_tools_changed)
-            tasks.cancel_scope.cancel()
+            tasks.start_soon(watch_hub)
+            await watching.wait()
+            task_status.started()
 
     async def notify_tools_changed(self) -> None:
         """Tell every connected client, of both eras, that the tools, prompts and resources

@@ -30,7 +30,7 @@ def start_agenthub(*args: str, db: Path, cwd: Path = REPO) -> subprocess.Popen[s
     )
 
 
-def wait_for(predicate: Any, timeout: float = 20, interval: float = 0.1, proc: subprocess.Popen[str] | None = None) -> Any:
+def wait_for(predicate: Any, timeout: float = 60, interval: float = 0.1, proc: subprocess.Popen[str] | None = None) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

@@ -225,7 +225,7 @@ def start_server(tmp: Path, catalog: Path, *args: str, env: dict[str, str] | Non
     raise AssertionError(f"agenthub serve did not start in {timeout}s: {served.log()}")
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 20, interval: float = 0.05) -> Any:
+def wait_for(predicate: Callable[[], Any], timeout: float = 60, interval: float = 0.05) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

@@ -116,7 +116,7 @@ def agenthub_json(*args: str, db: Path, catalog: Path) -> Any:
     return json.loads(done.stdout)
 
 
-async def eventually(predicate: Callable[[], Any], timeout: float = 15, interval: float = 0.1) -> Any:
+async def eventually(predicate: Callable[[], Any], timeout: float = 60, interval: float = 0.1) -> Any:
     """Poll a blocking predicate (off the event loop) until it returns something truthy."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -219,7 +219,7 @@ class ChangeWatcher:
         if isinstance(message, types.ToolListChangedNotification):
             self.seen()
 
-    async def wait(self, timeout: float = 10) -> None:
+    async def wait(self, timeout: float = 30) -> None:
         with anyio.fail_after(timeout):
             await self.changed.wait()
         self.changed = anyio.Event()
