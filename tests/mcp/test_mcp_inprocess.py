@@ -323,6 +323,27 @@ async def test_hub_watch_reloads_and_keeps_a_broken_edit_out(hub, write_playbook
     assert len(calls) == 1
 
 
+@pytest.mark.parametrize("mode", ["events", "poll"])
+async def test_hub_watch_sees_an_edit_made_as_soon_as_it_says_it_watches(hub, write_playbook, mode):
+    """Servers say they serve once the hub watches (`on_watching`): an edit made at once is seen."""
+    write_playbook("echo", ECHO)
+    instance = await hub(watch=mode)
+    watching, changed = anyio.Event(), anyio.Event()
+
+    async def on_change() -> None:
+        changed.set()
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(lambda: instance.watch(on_change, interval=0.05, on_watching=watching.set))
+        with anyio.fail_after(30):  # a hang guard
+            await watching.wait()
+        write_playbook("late", ECHO.replace("name: echo", "name: late"))  # at once, no grace period
+        with anyio.fail_after(30):  # a hang guard: the change is seen within ~1 s
+            await changed.wait()
+        assert instance.catalog.get("late") is not None
+        tasks.cancel_scope.cancel()
+
+
 def test_paginate_filters_while_paging_with_precomputed_keys():
     items = [f"t{i:02d}" for i in range(10)]
     even = lambda name: int(name[1:]) % 2 == 0  # noqa: E731
