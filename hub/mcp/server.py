@@ -201,13 +201,10 @@ class HubMcpServer:
             tasks.cancel_scope.cancel()
 
     async def watch_catalog(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Reload the catalog on file changes and tell clients, and tell subscribers of resources
-        that changed; runs until cancelled (`await tasks.start(...)` it in the transport's task
-        group or lifespan: it has started once the catalog directory is watched)."""
+        """Reload the catalog on file changes and tell clients and resource subscribers; runs until
+        cancelled (`await tasks.start(...)` it: started once the catalog directory is watched)."""
         watching = anyio.Event()
-
         async with anyio.create_task_group() as tasks:
-
             async def watch_hub() -> None:
                 await self.hub.watch(self.notify_tools_changed, on_watching=watching.set)
                 tasks.cancel_scope.cancel()
