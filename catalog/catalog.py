@@ -36,7 +36,6 @@ from catalog.discovery import matching
 from catalog.files import (
     DEFAULT_MAX_FILE_BYTES, UnreadableFile, default_path, default_paths, read_catalog_files, scan_catalog,
 )
-from catalog.parallel import checked_ahead
 from catalog.parse_cache import CachedPlaybook, CheckedDocuments, ParseCache
 from catalog.entries import CatalogEntry, McpServerEntry, NamedEntry, PlaybookFacts, PromptEntry, ResourceEntry
 from catalog.lazy_playbook import LazyPlaybook
@@ -221,7 +220,7 @@ class Catalog:
         sources = read_catalog_files(files, self.root, self.max_file_bytes)
         cache_keys = {key: self._checked.key(source) for key, source in sources.items()
                       if isinstance(source, str) and not self._known(key, source)}
-        cached = checked_ahead(self, sources, cache_keys, self._checked.lookup(list(cache_keys.values())))
+        cached = self._checked.lookup(list(cache_keys.values()))
         defaults = default_paths(files, self.root, self._real_root) if self.root is not None and files else {}
         for path in files:
             key = str(path)

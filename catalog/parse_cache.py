@@ -136,11 +136,6 @@ class CheckedDocuments:
                 stored = pickle.dumps(card, protocol=pickle.HIGHEST_PROTOCOL)
             self._new.append((key, stored))
 
-    def keep(self, stored: Sequence[tuple[str, bytes]]) -> None:
-        """Keep documents a helper process checked, already in their stored form (`catalog.parallel`)."""
-        if self.cache is not None:
-            self._new.extend(stored)
-
     def save(self) -> None:
         new, self._new = self._new, []
         if self.cache is None or not new:
@@ -149,23 +144,3 @@ class CheckedDocuments:
             self.cache.cache_parses(new)
         except Exception as exc:  # noqa: BLE001 - the next start parses again
             log.warning("catalog parse cache not written (%r)", exc)
-
-
-class HandedOver:
-    """A parse cache in memory, between a helper process and the load (`catalog.parallel`): the
-    helper's `CheckedDocuments` stores into it, the load's reads the same blobs back through it."""
-
-    def __init__(self) -> None:
-        self.blobs: dict[str, bytes] = {}
-
-    def cached_parses(self, keys: Sequence[str]) -> dict[str, bytes]:
-        return {key: self.blobs[key] for key in keys if key in self.blobs}
-
-    def cache_parses(self, items: Sequence[tuple[str, bytes]]) -> None:
-        for key, blob in items:
-            self.blobs.setdefault(key, blob)
-
-    def take(self) -> list[tuple[str, bytes]]:
-        """Every blob stored so far, and forget them."""
-        taken, self.blobs = list(self.blobs.items()), {}
-        return taken
