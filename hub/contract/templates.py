@@ -224,6 +224,14 @@ class Templates:
         return bool(value)
 
     def _render_str(self, text: str, context: Mapping[str, Any], where: str) -> Any:
+        compiled = self._compiled.get(text)
+        if isinstance(compiled, list):  # `{{ a.b }}`: mapping lookups only, no Jinja to bound
+            try:
+                found = _lookup(context, compiled)
+            except Exception:  # noqa: BLE001 - an odd mapping: the full path below reports it
+                found = _MISSING
+            if found is not _MISSING:
+                return found
         run = current_run()
         try:
             with RenderDeadline(run.deadline if run is not None else None):
