@@ -21,7 +21,6 @@ by its digest). A change of any of them also grows `generation`.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import os
 import re
@@ -126,7 +125,7 @@ class Catalog:
 
     def _cached_entry(self, card: CachedPlaybook, source: str, file: str, default_path: str | None) -> CatalogEntry:
         """An entry from the parse cache; its model stays pickled until first used."""
-        model = LazyPlaybook.pickled(card.model_blob, functools.partial(_checked_again, source, file, self.tool_kinds))
+        model = LazyPlaybook.pickled(card.model_blob, source, file, self.tool_kinds)
         return _entry_of(model, card.facts, card.input_schema, card.output_schema, source, file, default_path)
 
     def _parse_any(
@@ -399,13 +398,3 @@ def _entry_of(model: LazyPlaybook, facts: PlaybookFacts, input_schema: dict[str,
         source=source, file=file, digest=digest(source), input_schema=input_schema, output_schema=output_schema,
         facts=facts,
     )
-
-
-def _checked_again(source: str, file: str, tool_kinds: Mapping[str, ToolKindSpec] | None) -> Playbook:
-    """A cached entry's model when its pickle does not load: its source, checked again (it checked
-    clean with these very checks when it was cached, so this gives the same model)."""
-    loaded = check_playbook(source, file, tool_kinds=tool_kinds)
-    if loaded.playbook is None:
-        raise RuntimeError(f"{file}: a cached playbook no longer checks clean: "
-                           + "; ".join(str(p) for p in loaded.problems))
-    return loaded.playbook

@@ -11,11 +11,13 @@ entry's own source is parsed again, which gives the model the cache would have h
 
 from __future__ import annotations
 
+import functools
 import logging
 import pickle
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+from catalog.loader import ToolKindSpec, check_playbook
 from catalog.model import Playbook
 
 log = logging.getLogger("agenthub.catalog")
@@ -39,9 +41,11 @@ class LazyPlaybook:
         return cls(model)
 
     @classmethod
-    def pickled(cls, blob: bytes, reparse: Callable[[], Playbook]) -> LazyPlaybook:
-        """A model still in its pickle; `reparse` checks the entry's source again (the fallback)."""
-        return cls(None, blob, reparse)
+    def pickled(
+        cls, blob: bytes, source: str, file: str, tool_kinds: Mapping[str, ToolKindSpec] | None
+    ) -> LazyPlaybook:
+        """A model still in its pickle; should it not load, the entry's `source` is checked again."""
+        return cls(None, blob, functools.partial(_checked_again, source, file, tool_kinds))
 
     @property
     def is_loaded(self) -> bool:
@@ -69,3 +73,13 @@ class LazyPlaybook:
                 return model
             log.warning("catalog: a cached playbook loaded back as %s; parsing its source again", type(model).__name__)
         return self._reparse()
+
+
+def _checked_again(source: str, file: str, tool_kinds: Mapping[str, ToolKindSpec] | None) -> Playbook:
+    """A cached entry's model when its pickle does not load: its source, checked again (it checked
+    clean with these very checks when it was cached, so this gives the same model)."""
+    loaded = check_playbook(source, file, tool_kinds=tool_kinds)
+    if loaded.playbook is None:
+        raise RuntimeError(f"{file}: a cached playbook no longer checks clean: "
+                           + "; ".join(str(p) for p in loaded.problems))
+    return loaded.playbook
