@@ -38,7 +38,8 @@ from hub.engine.admission import Admission
 from hub.engine.outcomes import RunHandle, augments, brief, json_path, recordable, status_for
 from hub.engine.remote_runs import RemoteExecutions
 from hub.engine.state import ExecutionState
-from hub.engine.workflow import DEADLINE_SAFETY_NET, StepConfigs, StepFailed, WorkflowRun
+from hub.engine.step_configs import StepConfigs
+from hub.engine.workflow import DEADLINE_SAFETY_NET, StepFailed, WorkflowRun
 
 log = logging.getLogger("agenthub.engine")
 

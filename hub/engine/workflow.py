@@ -21,10 +21,11 @@ from catalog.model import RetryPolicy, Step, ToolSpec
 from hub.contract.plain_data import MAX_OUTPUT_DEPTH, encoding_problem
 from hub.contract.envelope import Envelope, ErrorInfo, Failure, StepRef
 from hub.contract.errors import ErrorCode
-from hub.contract.templates import has_template
 from hub.contract.records import EventType
 from hub.engine.loops import run_loop
 from hub.engine.state import ExecutionState
+from hub.contract.templates import has_template
+from hub.engine.step_configs import StepConfigs
 from hub.engine.step_errors import brief, child_error, unexpected
 from hub.engine.policies import admitted, decide, failure_route, keeps_envelope
 from hub.engine.retry import backoff_delay, retries
@@ -36,30 +37,6 @@ log = logging.getLogger("agenthub.engine")
 _ONE_ATTEMPT = RetryPolicy(attempts=1)
 DEADLINE_SAFETY_NET = 1.0
 """Seconds past the deadline before the engine stops work that should have ended itself there."""
-
-class StepConfigs:
-    """The checked config of each tool block whose fields hold no template (the same every run),
-    kept by the engine so a run does not render and validate it again. The tool block itself is
-    kept beside its config, so the key (its id) stays its own while the entry lives here."""
-
-    LIMIT = 4096
-    """Blocks kept at most; past it the cache starts over (catalog reloads make new blocks)."""
-
-    def __init__(self) -> None:
-        self._found: dict[int, tuple[ToolSpec, type[BaseModel], BaseModel | None]] = {}
-
-    def get(self, tool: ToolSpec, kind: StepKind) -> tuple[bool, BaseModel | None]:
-        """(known, config): known with None means the block has templates (render it each time)."""
-        found = self._found.get(id(tool))
-        if found is None or found[0] is not tool or found[1] is not kind.config_model:
-            return False, None
-        return True, found[2]
-
-    def put(self, tool: ToolSpec, kind: StepKind, config: BaseModel | None) -> None:
-        if len(self._found) >= self.LIMIT:
-            self._found.clear()
-        self._found[id(tool)] = (tool, kind.config_model, config)
-
 
 class StepFailed(Exception):
     def __init__(self, error: ErrorInfo) -> None:
