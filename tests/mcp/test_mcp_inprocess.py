@@ -241,38 +241,40 @@ async def test_polling_watcher_yields_each_change(tmp_path: Path):
     watcher = PollingWatcher(tmp_path, interval=0.02)
     changes = watcher.changes(await watcher.scan())
     (tmp_path / "new.yaml").write_text("x")
-    with anyio.fail_after(5):
+    with anyio.fail_after(30):  # a hang guard
         assert await anext(changes) == {"new.yaml"}
     (tmp_path / "new.yaml").unlink()
-    with anyio.fail_after(5):
+    with anyio.fail_after(30):  # a hang guard
         assert await anext(changes) == {"new.yaml"}
     await changes.aclose()
 
 
 async def test_event_watcher_yields_playbook_changes_only(tmp_path: Path):
     (tmp_path / "sub").mkdir()
-    changes = EventWatcher(tmp_path).changes()
+    watching = asyncio.Event()
+    changes = EventWatcher(tmp_path, on_watching=watching.set).changes()
     first = asyncio.ensure_future(anext(changes))
-    await asyncio.sleep(0.3)  # let the OS watch start
+    await asyncio.wait_for(watching.wait(), 30)  # the OS watch is live (a hang guard)
     (tmp_path / "notes.txt").write_text("x")
     (tmp_path / ".hidden.yaml").write_text("x")
     (tmp_path / "sub" / "new.yaml").write_text("x")
-    with anyio.fail_after(5):
+    with anyio.fail_after(30):  # a hang guard
         assert await first == {"sub/new.yaml"}
     (tmp_path / "sub" / "new.yaml").unlink()
-    with anyio.fail_after(5):
+    with anyio.fail_after(30):  # a hang guard
         assert await anext(changes) == {"sub/new.yaml"}
     await changes.aclose()
 
 
 async def test_event_watcher_waits_for_a_missing_root(tmp_path: Path):
     root = tmp_path / "later"
-    changes = EventWatcher(root, interval=0.02).changes()
+    watching = asyncio.Event()
+    changes = EventWatcher(root, interval=0.02, on_watching=watching.set).changes()
     first = asyncio.ensure_future(anext(changes))
-    await asyncio.sleep(0.1)
+    await asyncio.wait_for(watching.wait(), 30)  # it looked: the root is missing (a hang guard)
     root.mkdir()
     (root / "a.yaml").write_text("x")
-    with anyio.fail_after(5):
+    with anyio.fail_after(30):  # a hang guard
         assert "a.yaml" in await first or await first == {"."}
     await changes.aclose()
 
@@ -289,7 +291,7 @@ async def test_a_cancelled_event_watch_stops_its_os_watch(tmp_path: Path):
 
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(consume)
-        await asyncio.sleep(0.3)  # let the OS watch start
+        await asyncio.sleep(0.3)  # the watch task is there once the consumer runs
         (watch,) = watcher.watch_tasks
         tasks.cancel_scope.cancel()
     await asyncio.wait({watch}, timeout=60)  # a hang guard: it ends within the 50 ms step
@@ -307,16 +309,18 @@ async def test_hub_watch_reloads_and_keeps_a_broken_edit_out(hub, write_playbook
         calls.append(instance.catalog.generation)
         changed.set()
 
+    watching = anyio.Event()
     async with anyio.create_task_group() as tasks:
-        tasks.start_soon(lambda: instance.watch(on_change, interval=0.05))
-        await anyio.sleep(0.1)
+        tasks.start_soon(lambda: instance.watch(on_change, interval=0.05, on_watching=watching.set))
+        with anyio.fail_after(30):  # a hang guard
+            await watching.wait()
         echo.write_text(ECHO.replace("kind: python", "kind: nope"))
-        with anyio.fail_after(5):
+        with anyio.fail_after(30):  # a hang guard
             while not any("nope" in r.getMessage() for r in caplog.records):
                 await anyio.sleep(0.05)
         assert calls == [] and instance.catalog.get("echo").version == 1
         echo.write_text(ECHO.replace("Echoes a text", "Says a text"))
-        with anyio.fail_after(5):
+        with anyio.fail_after(30):  # a hang guard
             await changed.wait()
         assert instance.catalog.get("echo").description == "Says a text with its length."
         tasks.cancel_scope.cancel()
