@@ -11,11 +11,14 @@ Two peers with one method, `changes()`, an async iterator of the sets of changed
   ~0.25 s; for network and container mounts where file events do not arrive (`--watch poll`).
 
 Both report a change once the directory has settled, and both cope with the root not existing yet.
+When the OS refuses the event watch (the inotify watch limit, an unsupported file system), the
+`EventWatcher` says so once in the log and polls from then on, rather than retrying in a loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -26,6 +29,8 @@ MAX_SETTLE_ROUNDS = 3
 """A directory still changing after this many extra scans is reported anyway (live within ~1 s)."""
 
 Fingerprint = dict[str, tuple[int, int, int]]
+
+log = logging.getLogger("agenthub.catalog")
 
 
 def fingerprint(root: Path) -> Fingerprint:
@@ -116,7 +121,10 @@ class EventWatcher:
         """The running OS watches (a task is only weakly held by the event loop)."""
         self.on_watching = on_watching or _nothing
         """Called once the OS watch is live (a change from then on is reported), or when it cannot
-        be: the root is missing (its creation is reported) or the watch failed."""
+        be: the root is missing (its creation is reported), or the OS refused the watch and the
+        polling that replaces it has taken its reference scan."""
+        self.fallback_interval = max(interval, DEFAULT_INTERVAL)
+        """How often to poll once the OS has refused the event watch."""
 
     def _wanted(self, _change: object, path: str) -> bool:
         """Playbook files, and suffix-less paths (a removed folder); nothing hidden."""
@@ -134,13 +142,21 @@ class EventWatcher:
                 while not self.root.is_dir():
                     await asyncio.sleep(self.interval)
                 yield set(fingerprint(self.root)) or {"."}
-            async for batch in self._watch_root():
+            failure: list[BaseException] = []
+            async for batch in self._watch_root(failure):
                 yield batch
             if not self.root.is_dir():
                 yield {"."}
+            elif failure:  # the OS will not watch this root: poll it instead of retrying at once, forever
+                log.warning("catalog: OS file events for %s failed (%s); polling every %gs instead",
+                            self.root, _describe(failure[0]), self.fallback_interval)
+                polling = PollingWatcher(self.root, interval=self.fallback_interval, on_watching=self.on_watching)
+                async for batch in polling.changes():
+                    yield batch
 
-    async def _watch_root(self) -> AsyncIterator[set[str]]:
-        """The batches of one OS watch of the root, until the root goes away under it."""
+    async def _watch_root(self, failure: list[BaseException]) -> AsyncIterator[set[str]]:
+        """The batches of one OS watch of the root, until the root goes away under it; a watch
+        that fails while the root is still there leaves its error in `failure`."""
         from watchfiles import awatch
 
         stop = _WatchControl(asyncio.get_running_loop(), self.on_watching)
@@ -152,10 +168,12 @@ class EventWatcher:
                                           debounce=EVENT_DEBOUNCE_MS, rust_timeout=self.idle_timeout_ms,
                                           stop_event=stop, recursive=True):
                     batches.put_nowait({os.path.relpath(path, self.root) for _, path in batch})
-            except (FileNotFoundError, RuntimeError):  # the root went away under the watcher
-                pass
+            except Exception as exc:  # the root went away under the watcher, or the OS said no
+                if self.root.is_dir():
+                    failure.append(exc)
             finally:
-                self.on_watching()  # no watch: whoever waits for one must not wait forever
+                if not failure:  # no watch: whoever waits for one must not wait forever (a refused
+                    self.on_watching()  # one is announced by the polling that takes over)
                 batches.put_nowait(None)
 
         feeder = asyncio.create_task(feed())
@@ -185,6 +203,10 @@ class _WatchControl:
 
     def set(self) -> None:
         self._stopped = True
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
 
 
 def _nothing() -> None:

@@ -279,6 +279,35 @@ async def test_event_watcher_waits_for_a_missing_root(tmp_path: Path):
     await changes.aclose()
 
 
+async def test_an_event_watch_the_os_refuses_falls_back_to_polling(tmp_path: Path, monkeypatch, caplog):
+    """The OS can refuse a watch (the inotify watch limit: watchfiles raises OSError). That must not
+    become a retry loop that burns a core: the watcher says so once and polls instead. The refusal
+    is injected: reaching the real per-user limit would change the machine for everyone on it."""
+    import watchfiles
+
+    attempts: list[Path] = []
+
+    async def refused(path, **_options):
+        attempts.append(path)
+        raise OSError("OS file watch limit reached")
+        yield  # an async generator, like watchfiles.awatch
+
+    monkeypatch.setattr(watchfiles, "awatch", refused)
+    watching = asyncio.Event()
+    watcher = EventWatcher(tmp_path, interval=0.02, on_watching=watching.set)
+    watcher.fallback_interval = 0.02
+    changes = watcher.changes()
+    first = asyncio.ensure_future(anext(changes))
+    await asyncio.wait_for(watching.wait(), 30)  # the polling that took over has its reference (a hang guard)
+    (tmp_path / "new.yaml").write_text("x")
+    with anyio.fail_after(30):  # a hang guard
+        assert await first == {"new.yaml"}
+    await changes.aclose()
+    assert attempts == [tmp_path]  # one refusal, no retry loop
+    warnings = [r.getMessage() for r in caplog.records if "OS file events" in r.getMessage()]
+    assert len(warnings) == 1 and "watch limit reached" in warnings[0] and "polling" in warnings[0]
+
+
 async def test_a_cancelled_event_watch_stops_its_os_watch(tmp_path: Path):
     """watchfiles waits on its OS watch thread without letting a cancellation in: cancelling the
     consumer must stop that thread, not leave it (and the process's exit) to its idle timeout,
