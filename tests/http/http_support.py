@@ -8,13 +8,18 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
+import httpx2
 import jwt
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
 REPO = Path(__file__).resolve().parents[2]
 SERVING = "agenthub serving on "
@@ -233,3 +238,27 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 60, interval: float 
             return value
         time.sleep(interval)
     raise AssertionError("condition not met in time")
+
+
+@asynccontextmanager
+async def notified_client(url: str, era: str, **options: Any) -> AsyncIterator[Client]:
+    """A Client on the hub's /mcp in `era` that hears a catalog change made from the moment it is
+    yielded. A 2025 session hears list_changed on its GET stream, which the SDK opens in the
+    background after `initialize`, and the hub drops what it sends before that stream is open (it
+    keeps no event store to replay from); so this waits for the GET's answer, then lists the tools
+    once so the hub has remembered the session. A 2026 client needs neither: it listens with
+    `subscriptions/listen`, which returns once the server acknowledged it."""
+    get_stream_open = anyio.Event()
+
+    async def answered(response: httpx2.Response) -> None:
+        if response.request.method == "GET" and response.is_success:
+            get_stream_open.set()
+
+    timeout = httpx2.Timeout(30, read=300)  # the SDK's own defaults for its HTTP client
+    async with httpx2.AsyncClient(timeout=timeout, event_hooks={"response": [answered]}) as http, \
+            Client(streamable_http_client(url, http_client=http), mode=era, **options) as client:
+        if era == "legacy":
+            with anyio.fail_after(30):
+                await get_stream_open.wait()
+            await client.list_tools()
+        yield client

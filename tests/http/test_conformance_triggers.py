@@ -14,9 +14,9 @@ from typing import Any
 
 import anyio
 import pytest
-from http_support import REPO, Served, start_server
+from http_support import REPO, Served, notified_client, start_server
 from mcp import Client, types
-from mcp.client.subscriptions import PromptsListChanged, ToolsListChanged
+from mcp.client.subscriptions import PromptsListChanged, ResourcesListChanged, ToolsListChanged
 
 FIXTURES = REPO / "playbooks" / ".conformance"
 
@@ -30,45 +30,68 @@ def fixture_copy(tmp_path: Path) -> Iterator[Served]:
     served.stop()
 
 
+EVERY_KIND = frozenset({"tools", "prompts", "resources"})
+
+
 class Heard:
-    """The list_changed kinds a client heard, by either era's way of telling it."""
+    """The list_changed kinds a client heard since the last catalog change it waited for, by either
+    era's way of telling it.
+
+    The hub tells each change as tools, prompts and resources list_changed, in that order on one
+    stream. So a test waits for all three after each change (`after`): a test that waited for one
+    kind only could take the tail of the previous change's three (its prompts still on the way when
+    the tools one arrived) for the next change's, and look before the hub had reloaded."""
 
     def __init__(self) -> None:
         self.kinds: list[str] = []
+        self._arrived = anyio.Event()
+
+    def _heard(self, kind: str) -> None:
+        self.kinds.append(kind)
+        self._arrived.set()
 
     async def legacy(self, message: Any) -> None:
         if isinstance(message, types.ToolListChangedNotification):
-            self.kinds.append("tools")
+            self._heard("tools")
         elif isinstance(message, types.PromptListChangedNotification):
-            self.kinds.append("prompts")
+            self._heard("prompts")
+        elif isinstance(message, types.ResourceListChangedNotification):
+            self._heard("resources")
 
     async def follow(self, client: Client, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
-        async with client.listen(tools_list_changed=True, prompts_list_changed=True) as subscription:
+        async with client.listen(tools_list_changed=True, prompts_list_changed=True,
+                                 resources_list_changed=True) as subscription:
             task_status.started()
             async for event in subscription:
                 if isinstance(event, ToolsListChanged):
-                    self.kinds.append("tools")
+                    self._heard("tools")
                 elif isinstance(event, PromptsListChanged):
-                    self.kinds.append("prompts")
+                    self._heard("prompts")
+                elif isinstance(event, ResourcesListChanged):
+                    self._heard("resources")
 
-    async def after(self, action: Any, kind: str) -> None:
-        """Run `action`, then wait until a `kind` list_changed arrives that came after it."""
-        before = self.kinds.count(kind)
+    async def after(self, action: Any) -> None:
+        """Run `action` (one catalog change), then wait until its three list_changed arrived, each
+        once: nothing of it is still on the way when the test makes the next change."""
+        assert self.kinds == [], f"list_changed with no change made: {self.kinds}"
         await action()
         with anyio.fail_after(20):
-            while self.kinds.count(kind) == before:
-                await anyio.sleep(0.05)
+            while set(self.kinds) != EVERY_KIND:
+                await self._arrived.wait()
+                self._arrived = anyio.Event()
+        assert sorted(self.kinds) == sorted(EVERY_KIND), f"one change, told more than once: {self.kinds}"
+        self.kinds.clear()
 
 
 @asynccontextmanager
 async def listening(served: Served, era: str) -> AsyncIterator[tuple[Client, Heard]]:
     heard = Heard()
-    async with Client(served.mcp_url, mode=era, message_handler=heard.legacy) as client, \
+    # one way of hearing per era: a 2026 client's SDK hands listen events to a message_handler too
+    handler = heard.legacy if era == "legacy" else None
+    async with notified_client(served.mcp_url, era, message_handler=handler) as client, \
             anyio.create_task_group() as tasks:
         if era == "auto":
             await tasks.start(heard.follow, client)
-        else:
-            await client.list_tools()  # the session the server will notify on its GET stream
         yield client, heard
         tasks.cancel_scope.cancel()
 
@@ -82,14 +105,15 @@ async def _call_ok(client: Client, name: str) -> None:
 async def test_the_triggers_change_the_served_catalog_and_clients_are_told(fixture_copy: Served, era: str):
     catalog = fixture_copy.catalog
     async with listening(fixture_copy, era) as (client, heard):
-        await heard.after(lambda: _call_ok(client, "test_trigger_tool_change"), "tools")
+        await heard.after(lambda: _call_ok(client, "test_trigger_tool_change"))
         assert (catalog / "test_toggled_tool.yaml").exists()
         assert "test_toggled_tool" in {t.name for t in (await client.list_tools(cache_mode="refresh")).tools}
-        await heard.after(lambda: _call_ok(client, "test_trigger_tool_change"), "tools")  # toggles back
+        await heard.after(lambda: _call_ok(client, "test_trigger_tool_change"))  # toggles back
         assert not (catalog / "test_toggled_tool.yaml").exists()
+        assert "test_toggled_tool" not in {t.name for t in (await client.list_tools(cache_mode="refresh")).tools}
 
-        await heard.after(lambda: _call_ok(client, "test_trigger_prompt_change"), "prompts")
-        assert "test_toggled_prompt" in {p.name for p in (await client.list_prompts()).prompts}
+        await heard.after(lambda: _call_ok(client, "test_trigger_prompt_change"))
+        assert "test_toggled_prompt" in {p.name for p in (await client.list_prompts(cache_mode="refresh")).prompts}
         got = await client.get_prompt("test_toggled_prompt")
         assert got.messages[0].content.text == "This prompt comes and goes."
 

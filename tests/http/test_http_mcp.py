@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
-from http_support import PLAYBOOKS, TOKENS, Served, make_jwt
+from http_support import PLAYBOOKS, TOKENS, Served, make_jwt, notified_client
 from mcp import Client, types
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
@@ -141,11 +141,11 @@ async def _follow(client: Client, changes: Changes, *, task_status: Any = anyio.
 async def test_list_changed_reaches_http_clients_of_both_eras(serve, era: str):
     served = serve()
     changes = Changes()
-    async with connect(served, era, message_handler=changes.legacy) as client, anyio.create_task_group() as tasks:
+    handler = changes.legacy if era == "legacy" else None  # a 2026 client hears on its listen stream
+    async with notified_client(served.mcp_url, era, message_handler=handler) as client, \
+            anyio.create_task_group() as tasks:
         if era == "auto":
             await tasks.start(_follow, client, changes)
-        else:
-            await client.list_tools()  # the session the server will notify on its GET stream
         added = served.catalog / "added.yaml"
         added.write_text(textwrap.dedent(PLAYBOOKS["echo"]).replace("name: echo", "name: added"))
         await changes.wait()
