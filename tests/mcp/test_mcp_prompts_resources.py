@@ -161,8 +161,22 @@ async def test_a_legacy_subscriber_is_told_when_a_run_and_a_catalog_resource_cha
         assert (await client.read_resource("docs://runbook")).contents[0].text == "# Runbook v2"
         await client.unsubscribe_resource("docs://runbook")
         count = updated.count("docs://runbook")
-        runbook.write_text(runbook.read_text().replace("v2", "v3"))
-        await anyio.sleep(2.0)  # the watcher reloads within a second, the poll runs every 0.5 s
+        # a second subscriber is the barrier: once it is told of v3, the hub has noticed the change
+        # and sent its notifications (to every subscriber of the URI, in subscription order)
+        witnessed: list[str] = []
+
+        async def on_witness(message: Any) -> None:
+            if isinstance(message, types.ResourceUpdatedNotification):
+                witnessed.append(str(message.params.uri))
+
+        async with Client(served.mcp_url, mode="legacy", message_handler=on_witness) as witness:
+            await witness.subscribe_resource("docs://runbook")
+            runbook.write_text(runbook.read_text().replace("v2", "v3"))
+            with anyio.fail_after(30):
+                while "docs://runbook" not in witnessed:
+                    await anyio.sleep(0.05)
+            assert (await witness.read_resource("docs://runbook")).contents[0].text == "# Runbook v3"
+        await anyio.sleep(0.3)  # a notification already sent to the first client has arrived by now
         assert updated.count("docs://runbook") == count  # unsubscribed: not told again
 
 
