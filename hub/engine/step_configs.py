@@ -9,10 +9,14 @@ engine keeps one `StepConfigs` for all its runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from pydantic import BaseModel
 
 from catalog.model import ToolSpec
 from hub.contract.steps import StepKind
+from hub.contract.templates import has_template
 
 
 class StepConfigs:
@@ -25,14 +29,19 @@ class StepConfigs:
     def __init__(self) -> None:
         self._found: dict[int, tuple[ToolSpec, type[BaseModel], BaseModel | None]] = {}
 
-    def get(self, tool: ToolSpec, kind: StepKind) -> tuple[bool, BaseModel | None]:
-        """(known, config): known with None means the block has templates (render it each time)."""
+    def fixed(
+        self, tool: ToolSpec, kind: StepKind, check: Callable[[dict[str, Any]], BaseModel]
+    ) -> BaseModel | None:
+        """The config of a block without templates, checked by `check` the first time only; None
+        when the block has templates (it is rendered and checked on every attempt). A block that
+        fails its check is not kept: it fails the same way each time."""
         found = self._found.get(id(tool))
-        if found is None or found[0] is not tool or found[1] is not kind.config_model:
-            return False, None
-        return True, found[2]
-
-    def put(self, tool: ToolSpec, kind: StepKind, config: BaseModel | None) -> None:
+        if found is not None and found[0] is tool and found[1] is kind.config_model:
+            return found[2]
+        raw = tool.config
+        templated = any(has_template(v) for k, v in raw.items() if k not in kind.raw_fields)
+        config = None if templated else check(raw)
         if len(self._found) >= self.LIMIT:
             self._found.clear()
         self._found[id(tool)] = (tool, kind.config_model, config)
+        return config

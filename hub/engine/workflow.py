@@ -24,7 +24,6 @@ from hub.contract.errors import ErrorCode
 from hub.contract.records import EventType
 from hub.engine.loops import run_loop
 from hub.engine.state import ExecutionState
-from hub.contract.templates import has_template
 from hub.engine.step_configs import StepConfigs
 from hub.engine.step_errors import brief, child_error, unexpected
 from hub.engine.policies import admitted, decide, failure_route, keeps_envelope
@@ -312,20 +311,12 @@ class WorkflowRun:
         return data
 
     def _config(self, step: Step, tool: ToolSpec, kind: StepKind, ctx: dict[str, Any], where: str) -> BaseModel:
-        known, cached = self._configs.get(tool, kind)
-        if cached is not None:
-            return cached
-        raw = tool.config
-        if not known:  # the first time: a block without templates is checked once for good
-            if any(has_template(v) for k, v in raw.items() if k not in kind.raw_fields):
-                self._configs.put(tool, kind, None)
-            else:
-                config = self._checked_config(kind, raw, where)
-                self._configs.put(tool, kind, config)
-                return config
+        fixed = self._configs.fixed(tool, kind, lambda raw: self._checked_config(kind, raw, where))
+        if fixed is not None:
+            return fixed
         rendered = {
             k: v if k in kind.raw_fields else self._render(v, ctx, f"{where}.tool.{k}")
-            for k, v in raw.items()
+            for k, v in tool.config.items()
         }
         return self._checked_config(kind, rendered, where)
 
